@@ -1,0 +1,74 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// resumableReader reads a blob once from start to end for a chunked upload,
+// handing each chunk out as a request body. When a chunk must be sent again
+// (an auth challenge after its bytes were read) it reopens the blob and
+// skips to the chunk, instead of holding chunks in memory.
+type resumableReader struct {
+	ctx  context.Context
+	blob BlobSource
+	rc   io.ReadCloser
+	pos  int64 // offset of the next byte rc yields
+}
+
+// chunk returns the body source of size bytes at offset.
+func (r *resumableReader) chunk(offset, size int64) bodySource {
+	return func(attempt int) (io.ReadCloser, error) {
+		if err := r.seek(offset); err != nil {
+			return nil, err
+		}
+		return io.NopCloser(io.LimitReader(positionReader{r}, size)), nil
+	}
+}
+
+func (r *resumableReader) seek(offset int64) error {
+	if r.rc != nil && r.pos == offset {
+		return nil
+	}
+	if r.rc == nil || r.pos > offset {
+		r.Close()
+		rc, err := r.blob.Open(r.ctx)
+		if err != nil {
+			return err
+		}
+		r.rc, r.pos = rc, 0
+	}
+	if s, ok := r.rc.(io.Seeker); ok {
+		if _, err := s.Seek(offset, io.SeekStart); err != nil {
+			return fmt.Errorf("seeking blob to %d: %w", offset, err)
+		}
+		r.pos = offset
+		return nil
+	}
+	n, err := io.CopyN(io.Discard, r.rc, offset-r.pos)
+	r.pos += n
+	if err != nil {
+		return fmt.Errorf("skipping blob to %d: %w", offset, err)
+	}
+	return nil
+}
+
+// Close releases the open reader, if any.
+func (r *resumableReader) Close() error {
+	if r.rc == nil {
+		return nil
+	}
+	err := r.rc.Close()
+	r.rc = nil
+	return err
+}
+
+// positionReader reads from the blob and advances its position.
+type positionReader struct{ r *resumableReader }
+
+func (p positionReader) Read(b []byte) (int, error) {
+	n, err := p.r.rc.Read(b)
+	p.r.pos += int64(n)
+	return n, err
+}
