@@ -64,7 +64,7 @@ func (a *authenticator) authorize(ctx context.Context, req *http.Request, scopes
 	case "basic":
 		req.SetBasicAuth(a.username, a.password)
 	case "bearer":
-		token, err := a.token(ctx, realm, service, scopes, false)
+		token, err := a.token(ctx, realm, service, scopes, "")
 		if err != nil {
 			return err
 		}
@@ -74,8 +74,10 @@ func (a *authenticator) authorize(ctx context.Context, req *http.Request, scopes
 }
 
 // challenged handles a 401's challenges and tells whether the request is
-// worth one more attempt.
-func (a *authenticator) challenged(ctx context.Context, headers []string, scopes []string) (bool, error) {
+// worth one more attempt. sent is the bearer token the refused request
+// carried, "" if none: only that token is known bad, and a fresher one that
+// a concurrent request fetched meanwhile is reused instead of fetching again.
+func (a *authenticator) challenged(ctx context.Context, headers []string, scopes []string, sent string) (bool, error) {
 	if a.staticToken != "" {
 		return false, nil
 	}
@@ -94,10 +96,10 @@ func (a *authenticator) challenged(ctx context.Context, headers []string, scopes
 			if s := c.params["scope"]; s != "" {
 				all = append(append([]string(nil), scopes...), strings.Fields(s)...)
 			}
-			if _, err := a.token(ctx, realm, c.params["service"], all, true); err != nil {
+			if _, err := a.token(ctx, realm, c.params["service"], all, sent); err != nil {
 				return false, err
 			}
-			if len(all) != len(scopes) {
+			if tokenKey(realm, c.params["service"], all) != tokenKey(realm, c.params["service"], scopes) {
 				// Cache under the scopes callers will ask with, too.
 				a.alias(realm, c.params["service"], scopes, all)
 			}
@@ -116,12 +118,12 @@ func (a *authenticator) challenged(ctx context.Context, headers []string, scopes
 }
 
 // token returns a cached token for scopes, fetching one when none is fresh
-// or when refresh is set (the registry refused the one we had).
-func (a *authenticator) token(ctx context.Context, realm, service string, scopes []string, refresh bool) (string, error) {
+// or when the cached one is refused, the token a registry just refused.
+func (a *authenticator) token(ctx context.Context, realm, service string, scopes []string, refused string) (string, error) {
 	entry := a.entry(tokenKey(realm, service, scopes))
 	entry.mu.Lock()
 	defer entry.mu.Unlock()
-	if !refresh && entry.token != "" && time.Until(entry.expiry) > tokenRefreshMargin {
+	if entry.token != "" && entry.token != refused && time.Until(entry.expiry) > tokenRefreshMargin {
 		return entry.token, nil
 	}
 	token, expiry, err := a.fetch(ctx, realm, service, normalizeScopes(scopes))
@@ -159,19 +161,39 @@ func tokenKey(realm, service string, scopes []string) string {
 	return realm + " " + service + " " + strings.Join(normalizeScopes(scopes), " ")
 }
 
-// normalizeScopes sorts and dedupes scopes, so one set has one cache key.
+// normalizeScopes merges scopes into one canonical list: the actions of one
+// resource joined and sorted, resources sorted. Registries write the same
+// scope as "push,pull" or "pull,push"; one set of rights gets one cache key.
 func normalizeScopes(scopes []string) []string {
-	out := append([]string(nil), scopes...)
-	sort.Strings(out)
-	j := 0
-	for _, s := range out {
-		if s == "" || (j > 0 && s == out[j-1]) {
-			continue
+	actions := map[string]map[string]bool{}
+	for _, s := range scopes {
+		for _, scope := range strings.Fields(s) {
+			i := strings.LastIndexByte(scope, ':')
+			if i <= 0 {
+				continue
+			}
+			resource := scope[:i]
+			if actions[resource] == nil {
+				actions[resource] = map[string]bool{}
+			}
+			for _, a := range strings.Split(scope[i+1:], ",") {
+				if a != "" {
+					actions[resource][a] = true
+				}
+			}
 		}
-		out[j] = s
-		j++
 	}
-	return out[:j]
+	out := make([]string, 0, len(actions))
+	for resource, set := range actions {
+		list := make([]string, 0, len(set))
+		for a := range set {
+			list = append(list, a)
+		}
+		sort.Strings(list)
+		out = append(out, resource+":"+strings.Join(list, ","))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Scopes of the token flow (distribution token auth spec).

@@ -67,3 +67,14 @@ func TestParseChallengesNeverLoops(t *testing.T) {
 	require.Len(t, got, 2)
 	assert.Equal(t, "r", got[1].params["realm"])
 }
+
+func TestNormalizeScopesGivesOneKeyPerSetOfRights(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t,
+		normalizeScopes([]string{"repository:team/app:pull,push"}),
+		normalizeScopes([]string{"repository:team/app:push,pull", "repository:team/app:pull"}))
+	assert.Equal(t,
+		[]string{"registry:catalog:*", "repository:a:pull", "repository:b:pull,push"},
+		normalizeScopes([]string{"repository:b:push", "registry:catalog:*", "repository:a:pull repository:b:pull"}))
+	assert.Empty(t, normalizeScopes([]string{"", "nocolon"}))
+}

@@ -124,7 +124,8 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 		if resp.StatusCode != http.StatusUnauthorized || r.noAuth || attempt > 1 {
 			return resp, nil
 		}
-		retry, err := c.auth.challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes)
+		sent, _ := strings.CutPrefix(resp.Request.Header.Get("Authorization"), "Bearer ")
+		retry, err := c.auth.challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, sent)
 		if err != nil || !retry {
 			if err != nil {
 				closeBody(resp)

@@ -234,7 +234,8 @@ func (c *Client) patchUpload(ctx context.Context, s *uploadSession, body bodySou
 // what was sent: a registry that kept less has lost data.
 func checkRange(resp *http.Response, sent int64) error {
 	r := resp.Header.Get("Range")
-	if r == "" {
+	if r == "" || sent == 0 {
+		// Nothing to compare: registries say "0-0" for an empty upload too.
 		return nil
 	}
 	_, last, ok := strings.Cut(strings.TrimPrefix(r, "bytes="), "-")
@@ -336,7 +337,9 @@ func (c *Client) uploadPost(ctx context.Context, repo string, blob BlobSource, d
 		return resp.StatusCode, loc.String(), nil
 	}
 	session := &uploadSession{repo: repo, location: loc}
-	if checkRange(resp, desc.Size) == nil && resp.Header.Get("Range") != "" && desc.Size > 0 {
+	// "0-0" is what registries say of an empty session and of one holding a
+	// single byte; below two bytes, send the body again to be sure.
+	if desc.Size > 1 && resp.Header.Get("Range") != "" && checkRange(resp, desc.Size) == nil {
 		return c.completeUpload(ctx, session, desc, nil, scopes)
 	}
 	return c.completeUpload(ctx, session, desc, whole, scopes)
