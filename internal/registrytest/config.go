@@ -1,0 +1,45 @@
+package registrytest
+
+import (
+	"fmt"
+	"strings"
+)
+
+// config is what the harness sets in a distribution v3 configuration file.
+type config struct {
+	addr     string // http.addr, host:port
+	rootDir  string // storage.filesystem.rootdirectory
+	secret   string // http.secret, so the registry does not warn about a random one
+	htpasswd *htpasswdAuth
+	token    *tokenAuth
+}
+
+type htpasswdAuth struct {
+	realm, path string
+}
+
+// tokenAuth holds the keys distribution v3 reads under auth.token; jwks is
+// the path of a JWKS file, v3's replacement for a root certificate bundle.
+type tokenAuth struct {
+	realm, service, issuer, jwks string
+}
+
+// yaml renders the configuration. Strings are written double-quoted with
+// Go escapes, which YAML reads the same way.
+func (c config) yaml() []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 0.1\n")
+	fmt.Fprintf(&b, "log:\n  level: warn\n  formatter: text\n")
+	fmt.Fprintf(&b, "storage:\n")
+	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %q\n", c.rootDir)
+	fmt.Fprintf(&b, "  delete:\n    enabled: true\n")
+	fmt.Fprintf(&b, "http:\n  addr: %q\n  secret: %q\n", c.addr, c.secret)
+	switch {
+	case c.htpasswd != nil:
+		fmt.Fprintf(&b, "auth:\n  htpasswd:\n    realm: %q\n    path: %q\n", c.htpasswd.realm, c.htpasswd.path)
+	case c.token != nil:
+		fmt.Fprintf(&b, "auth:\n  token:\n    realm: %q\n    service: %q\n    issuer: %q\n    jwks: %q\n",
+			c.token.realm, c.token.service, c.token.issuer, c.token.jwks)
+	}
+	return []byte(b.String())
+}

@@ -1,0 +1,151 @@
+package registrytest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	readyTimeout = 10 * time.Second
+	readyPoll    = 20 * time.Millisecond
+	stopTimeout  = 10 * time.Second
+	logTail      = 64 << 10 // bytes of registry output kept for a failing test
+)
+
+// activate runs the registry with LISTEN_PID set to its own pid, which the
+// systemd socket activation protocol wants and exec.Cmd cannot know before
+// the fork: the shell's pid is the registry's once it execs.
+const activate = `export LISTEN_PID=$$; exec "$0" "$@"`
+
+// process is one running registry.
+type process struct {
+	cmd  *exec.Cmd
+	log  *tailBuffer
+	done chan struct{} // closed once the process has exited
+	err  error         // what Wait said; read after done
+}
+
+// startProcess runs bin with the config file and hands it ln by socket
+// activation, so no other process can take the port between our choosing it
+// and the registry binding it. The process is killed in t.Cleanup, which also
+// logs its output if the test failed.
+func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *process {
+	t.Helper()
+	f, err := ln.File()
+	if err != nil {
+		t.Fatalf("registry listener: %v", err)
+	}
+	defer f.Close()
+	p := &process{log: &tailBuffer{max: logTail}, done: make(chan struct{})}
+	p.cmd = exec.Command("/bin/sh", "-c", activate, bin, "serve", configPath)
+	p.cmd.Env = append(childEnv(os.Environ()), "LISTEN_FDS=1")
+	p.cmd.ExtraFiles = []*os.File{f} // fd 3, SD_LISTEN_FDS_START
+	p.cmd.Stdout = p.log
+	p.cmd.Stderr = p.log
+	p.cmd.WaitDelay = 5 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start registry %s: %v", bin, err)
+	}
+	// Only the registry may hold the socket now: if it dies, clients get
+	// connection refused instead of waiting on a backlog no one accepts.
+	_ = ln.Close()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		if err := p.stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("registry output (last %d bytes at most):\n%s", logTail, p.log.String())
+		}
+	})
+	return p
+}
+
+// childEnv is env without variables that would reconfigure the registry
+// behind the config file's back (distribution reads REGISTRY_* as config),
+// with OpenTelemetry export off.
+func childEnv(env []string) []string {
+	dropped := func(kv string) bool {
+		return strings.HasPrefix(kv, "REGISTRY_") || strings.HasPrefix(kv, "OTEL_") || strings.HasPrefix(kv, "LISTEN_")
+	}
+	out := make([]string, 0, len(env)+3)
+	for _, kv := range env {
+		if !dropped(kv) {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none", "OTEL_LOGS_EXPORTER=none")
+}
+
+// waitReady polls GET /v2/ until the registry answers with any status, it
+// exits, or readyTimeout passes.
+func (p *process) waitReady(baseURL string) error {
+	client := &http.Client{Timeout: time.Second}
+	ticker := time.NewTicker(readyPoll)
+	defer ticker.Stop()
+	deadline := time.NewTimer(readyTimeout)
+	defer deadline.Stop()
+	var lastErr error
+	for {
+		resp, err := client.Get(baseURL + "/v2/")
+		if err == nil {
+			_ = resp.Body.Close()
+			return nil
+		}
+		lastErr = err
+		select {
+		case <-p.done:
+			return fmt.Errorf("registry exited before answering: %v", p.err)
+		case <-deadline.C:
+			return fmt.Errorf("registry did not answer GET /v2/ within %s: %w", readyTimeout, lastErr)
+		case <-ticker.C:
+		}
+	}
+}
+
+// stop kills the process and waits for it, a bounded time.
+func (p *process) stop() error {
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill registry: %w", err)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(stopTimeout):
+		return fmt.Errorf("registry pid %d still running %s after kill", p.cmd.Process.Pid, stopTimeout)
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
