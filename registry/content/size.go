@@ -1,0 +1,46 @@
+package content
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+var sizeUnits = map[string]float64{
+	"":   1,
+	"b":  1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// ParseSize reads a byte count: "4096", "512KiB", "4MB", "1.5GiB". KB, MB,
+// GB, TB are powers of 1000; KiB, MiB, GiB, TiB of 1024; units are
+// case-insensitive.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "-") {
+		return 0, fmt.Errorf("invalid size %q: negative", s)
+	}
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	mult, ok := sizeUnits[strings.ToLower(unit)]
+	if !ok {
+		return 0, fmt.Errorf("invalid size %q: unknown unit %q (use B, KB, MB, GB, KiB, MiB, GiB)", s, unit)
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" {
+		return 0, fmt.Errorf("invalid size %q: want a number and an optional unit, e.g. 4MiB", s)
+	}
+	bytes := v * mult
+	if bytes > math.MaxInt64/2 {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
+	if bytes != math.Trunc(bytes) {
+		return 0, fmt.Errorf("invalid size %q: not a whole number of bytes", s)
+	}
+	return int64(bytes), nil
+}
