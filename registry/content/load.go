@@ -1,0 +1,271 @@
+package content
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/xk6-registry/xk6-registry/registry"
+)
+
+// Media types of legacy docker save layers, which image-spec does not define.
+const (
+	mediaTypeDockerLayerTar = "application/vnd.docker.image.rootfs.diff.tar"
+)
+
+// maxMetadataSize bounds the manifests, indexes and configs Load reads.
+const maxMetadataSize = 4 << 20
+
+// Load reads an image to push: a docker save tarball (the legacy
+// manifest.json layout, or the OCI layout docker 25+ writes), or an OCI
+// image layout as a directory or a tar. Layers are not copied: each push
+// streams them from the file. An index of several images yields its
+// linux/amd64 image, else its first.
+//
+// Loads are remembered for the process by path, size and modification
+// time: k6 runs the init context once per VU, and hashing a large legacy
+// tarball once per VU would make starting a test slow.
+func Load(p string) (*registry.Image, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	key := loadKey{path: abs, size: fi.Size(), mtime: fi.ModTime().UnixNano(), dir: fi.IsDir()}
+	if v, ok := loaded.Load(key); ok {
+		return v.(*registry.Image), nil
+	}
+	img, err := load(abs, fi.IsDir())
+	if err != nil {
+		return nil, err
+	}
+	loaded.Store(key, img)
+	return img, nil
+}
+
+type loadKey struct {
+	path  string
+	size  int64
+	mtime int64
+	dir   bool
+}
+
+var loaded sync.Map
+
+func load(p string, isDir bool) (*registry.Image, error) {
+	var fs files = dirFiles(p)
+	if !isDir {
+		tf, err := indexTar(p)
+		if err != nil {
+			return nil, err
+		}
+		fs = tf
+	}
+	if _, ok := fs.size("index.json"); ok {
+		return loadOCILayout(fs)
+	}
+	if _, ok := fs.size("manifest.json"); ok {
+		return loadDockerSave(fs)
+	}
+	return nil, fmt.Errorf("no index.json (OCI image layout) or manifest.json (docker save) found")
+}
+
+// loadOCILayout reads the image index.json names, descending through
+// nested indexes.
+func loadOCILayout(fs files) (*registry.Image, error) {
+	raw, err := readSmall(fs, "index.json", maxMetadataSize)
+	if err != nil {
+		return nil, err
+	}
+	var index ocispec.Index
+	if err := json.Unmarshal(raw, &index); err != nil {
+		return nil, fmt.Errorf("index.json: %w", err)
+	}
+	for depth := 0; depth < 4; depth++ {
+		desc, err := pickManifest(index.Manifests)
+		if err != nil {
+			return nil, fmt.Errorf("index.json: %w", err)
+		}
+		raw, err := readBlob(fs, desc)
+		if err != nil {
+			return nil, err
+		}
+		switch desc.MediaType {
+		case ocispec.MediaTypeImageIndex, registry.MediaTypeDockerManifestList:
+			index = ocispec.Index{}
+			if err := json.Unmarshal(raw, &index); err != nil {
+				return nil, fmt.Errorf("index %s: %w", desc.Digest, err)
+			}
+			continue
+		}
+		return layoutImage(fs, desc.MediaType, raw)
+	}
+	return nil, fmt.Errorf("index.json: indexes nested too deep")
+}
+
+// pickManifest takes linux/amd64 from a list of manifests, else the first.
+func pickManifest(manifests []ocispec.Descriptor) (ocispec.Descriptor, error) {
+	if len(manifests) == 0 {
+		return ocispec.Descriptor{}, fmt.Errorf("no manifests")
+	}
+	for _, m := range manifests {
+		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
+			return m, nil
+		}
+	}
+	return manifests[0], nil
+}
+
+func blobPath(d digest.Digest) string {
+	return path.Join("blobs", d.Algorithm().String(), d.Encoded())
+}
+
+// readBlob reads a small blob of the layout and checks it against its
+// descriptor.
+func readBlob(fs files, desc ocispec.Descriptor) ([]byte, error) {
+	if err := desc.Digest.Validate(); err != nil {
+		return nil, fmt.Errorf("descriptor digest %q: %w", desc.Digest, err)
+	}
+	raw, err := readSmall(fs, blobPath(desc.Digest), maxMetadataSize)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) != desc.Size || desc.Digest.Algorithm().FromBytes(raw) != desc.Digest {
+		return nil, fmt.Errorf("%s: content does not match its descriptor (%d bytes)", blobPath(desc.Digest), desc.Size)
+	}
+	return raw, nil
+}
+
+// layoutImage makes an image of a layout's manifest; its layers stream
+// from the layout's blobs.
+func layoutImage(fs files, mediaType string, manifestRaw []byte) (*registry.Image, error) {
+	var m ocispec.Manifest
+	if err := json.Unmarshal(manifestRaw, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if mediaType == "" {
+		mediaType = m.MediaType
+	}
+	if mediaType == "" {
+		mediaType = ocispec.MediaTypeImageManifest
+	}
+	config, err := readBlob(fs, m.Config)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	img := &registry.Image{
+		MediaType: mediaType,
+		Manifest:  manifestRaw,
+		Config:    Bytes(config, m.Config.MediaType),
+	}
+	for i, l := range m.Layers {
+		if err := l.Digest.Validate(); err != nil {
+			return nil, fmt.Errorf("layer %d: digest %q: %w", i, l.Digest, err)
+		}
+		name := blobPath(l.Digest)
+		size, ok := fs.size(name)
+		if !ok {
+			return nil, fmt.Errorf("layer %d: %s: not found", i, name)
+		}
+		if size != l.Size {
+			return nil, fmt.Errorf("layer %d: %s has %d bytes, the manifest says %d", i, name, size, l.Size)
+		}
+		img.Layers = append(img.Layers, fileBlob(fs, name, l))
+	}
+	return img, nil
+}
+
+func fileBlob(fs files, name string, desc ocispec.Descriptor) registry.BlobSource {
+	return &streamBlob{desc: desc, open: func(ctx context.Context) (io.ReadCloser, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return fs.open(name)
+	}}
+}
+
+// dockerSaveEntry is one image of a legacy docker save manifest.json.
+type dockerSaveEntry struct {
+	Config   string
+	RepoTags []string
+	Layers   []string
+}
+
+// loadDockerSave reads the legacy docker save layout: manifest.json names
+// a config file and layer tars by path. The layers' digests are computed
+// here, by streaming each once; a docker v2 manifest is built for them.
+func loadDockerSave(fs files) (*registry.Image, error) {
+	raw, err := readSmall(fs, "manifest.json", maxMetadataSize)
+	if err != nil {
+		return nil, err
+	}
+	var entries []dockerSaveEntry
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	if len(entries) == 0 || entries[0].Config == "" {
+		return nil, fmt.Errorf("manifest.json: no image in it")
+	}
+	e := entries[0]
+	config, err := readSmall(fs, e.Config, maxMetadataSize)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	img := &registry.Image{
+		MediaType: registry.MediaTypeDockerManifest,
+		Config:    Bytes(config, MediaTypeDockerConfig),
+	}
+	manifest := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: registry.MediaTypeDockerManifest,
+		Config:    img.Config.Descriptor(),
+		Layers:    make([]ocispec.Descriptor, 0, len(e.Layers)),
+	}
+	for i, name := range e.Layers {
+		desc, err := describeFile(fs, name)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i, name, err)
+		}
+		manifest.Layers = append(manifest.Layers, desc)
+		img.Layers = append(img.Layers, fileBlob(fs, name, desc))
+	}
+	if img.Manifest, err = json.Marshal(manifest); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// describeFile digests a layer file and tells its media type from its
+// first bytes: legacy layers are plain tars, some tools gzip them.
+func describeFile(fs files, name string) (ocispec.Descriptor, error) {
+	rc, err := fs.open(name)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer rc.Close()
+	var magic [2]byte
+	n, _ := io.ReadFull(rc, magic[:])
+	dg := digest.Canonical.Digester()
+	dg.Hash().Write(magic[:n])
+	size, err := copyBuffered(dg.Hash(), rc)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	mediaType := mediaTypeDockerLayerTar
+	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		mediaType = MediaTypeDockerLayer
+	}
+	return ocispec.Descriptor{MediaType: mediaType, Digest: dg.Digest(), Size: size + int64(n)}, nil
+}
