@@ -1,0 +1,147 @@
+package js
+
+import (
+	"fmt"
+
+	"github.com/grafana/sobek"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/xk6-registry/xk6-registry/registry"
+	"github.com/xk6-registry/xk6-registry/registry/content"
+)
+
+// descriptorInfo is what a script sees of a blob.
+type descriptorInfo struct {
+	Digest    string `js:"digest"`
+	Size      int64  `js:"size"`
+	MediaType string `js:"mediaType"`
+}
+
+func infoOf(d ocispec.Descriptor) descriptorInfo {
+	return descriptorInfo{Digest: d.Digest.String(), Size: d.Size, MediaType: d.MediaType}
+}
+
+// Image is what registry.generate() and registry.load() return: read-only
+// facts for the script, and the image itself for push.
+type Image struct {
+	Digest    string           `js:"digest"`
+	MediaType string           `js:"mediaType"`
+	Size      int64            `js:"size"`
+	Config    descriptorInfo   `js:"config"`
+	Layers    []descriptorInfo `js:"layers"`
+
+	image *registry.Image
+}
+
+func newImage(img *registry.Image) *Image {
+	out := &Image{
+		Digest:    digest.FromBytes(img.Manifest).String(),
+		MediaType: img.MediaType,
+		Size:      int64(len(img.Manifest)),
+		Config:    infoOf(img.Config.Descriptor()),
+		Layers:    make([]descriptorInfo, 0, len(img.Layers)),
+		image:     img,
+	}
+	for _, l := range img.Layers {
+		out.Layers = append(out.Layers, infoOf(l.Descriptor()))
+	}
+	return out
+}
+
+// Blob is what registry.blob() returns.
+type Blob struct {
+	Digest    string `js:"digest"`
+	Size      int64  `js:"size"`
+	MediaType string `js:"mediaType"`
+
+	blob registry.BlobSource
+}
+
+func newBlob(b registry.BlobSource) *Blob {
+	d := b.Descriptor()
+	return &Blob{Digest: d.Digest.String(), Size: d.Size, MediaType: d.MediaType, blob: b}
+}
+
+// generate is registry.generate(options).
+func (mi *ModuleInstance) generate(call sobek.FunctionCall) sobek.Value {
+	rt := mi.vu.Runtime()
+	opts, err := parseGenerateOptions(rt, call.Argument(0))
+	if err != nil {
+		throw(rt, err)
+	}
+	img, err := content.Generate(opts)
+	if err != nil {
+		throw(rt, fmt.Errorf("generate: %w", err))
+	}
+	return rt.ToValue(newImage(img))
+}
+
+// blob is registry.blob({size, seed}), registry.blob("text") or
+// registry.blob(arrayBuffer).
+func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
+	rt := mi.vu.Runtime()
+	arg := call.Argument(0)
+	switch v := arg.Export().(type) {
+	case string:
+		return rt.ToValue(newBlob(content.Bytes([]byte(v), "")))
+	case sobek.ArrayBuffer:
+		return rt.ToValue(newBlob(content.Bytes(v.Bytes(), "")))
+	}
+	if isMissing(arg) {
+		throw(rt, fmt.Errorf("blob: want { size, seed }, a string or an ArrayBuffer"))
+	}
+	r := newOptionReader(rt, "blob", arg, "size", "seed")
+	size := int64(-1)
+	r.size("size", &size)
+	seed := readSeed(r)
+	if r.err == nil && size < 0 {
+		r.err = fmt.Errorf("blob: option \"size\" is required")
+	}
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	b, err := content.Random(size, seed)
+	if err != nil {
+		throw(rt, fmt.Errorf("blob: %w", err))
+	}
+	return rt.ToValue(newBlob(b))
+}
+
+// load is registry.load(path): a docker save tarball or an OCI image
+// layout, read once in the init context, with paths relative to the script
+// as k6's open() takes them.
+func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
+	rt := mi.vu.Runtime()
+	path, ok := call.Argument(0).Export().(string)
+	if !ok || path == "" {
+		throw(rt, fmt.Errorf("load: want a path to a docker save tarball or an OCI image layout"))
+	}
+	initEnv := mi.vu.InitEnv()
+	if initEnv == nil {
+		throw(rt, fmt.Errorf("load(%q): call it in the init context, outside default()", path))
+	}
+	img, err := content.Load(initEnv.GetAbsFilePath(path))
+	if err != nil {
+		throw(rt, fmt.Errorf("load(%q): %w", path, err))
+	}
+	return rt.ToValue(newImage(img))
+}
+
+// imageArg takes back an Image the script got from generate or load.
+func imageArg(rt *sobek.Runtime, call string, v sobek.Value) *registry.Image {
+	if img, ok := v.Export().(*Image); ok && img.image != nil {
+		return img.image
+	}
+	throw(rt, fmt.Errorf("%s: the image must come from registry.generate() or registry.load(), got %s", call, describe(v)))
+	return nil
+}
+
+// blobArg takes back a Blob the script got from registry.blob.
+func blobArg(rt *sobek.Runtime, call string, v sobek.Value) registry.BlobSource {
+	if b, ok := v.Export().(*Blob); ok && b.blob != nil {
+		return b.blob
+	}
+	throw(rt, fmt.Errorf("%s: the blob must come from registry.blob(), got %s", call, describe(v)))
+	return nil
+}

@@ -1,0 +1,82 @@
+package js
+
+import (
+	"context"
+	"time"
+
+	"go.k6.io/k6/v2/lib"
+	"go.k6.io/k6/v2/metrics"
+)
+
+// Metric names, as thresholds and outputs see them.
+const (
+	metricPullDuration   = "registry_pull_duration"
+	metricPushDuration   = "registry_push_duration"
+	metricUploadDuration = "registry_upload_duration"
+	metricBlobThroughput = "registry_blob_throughput"
+	metricErrors         = "registry_errors"
+)
+
+// Tags this extension adds to samples.
+const (
+	tagOp        = "registry_op"
+	tagErrorCode = "error_code"
+	tagDirection = "direction"
+)
+
+// registryMetrics are the extension's custom metrics. k6's registry returns
+// the existing metric when a name is registered again, so every VU's
+// instance shares them.
+type registryMetrics struct {
+	pullDuration   *metrics.Metric
+	pushDuration   *metrics.Metric
+	uploadDuration *metrics.Metric
+	blobThroughput *metrics.Metric
+	errors         *metrics.Metric
+}
+
+func registerMetrics(r *metrics.Registry) (*registryMetrics, error) {
+	m := &registryMetrics{}
+	var err error
+	for _, def := range []struct {
+		dst  **metrics.Metric
+		name string
+		typ  metrics.MetricType
+		val  []metrics.ValueType
+	}{
+		{&m.pullDuration, metricPullDuration, metrics.Trend, []metrics.ValueType{metrics.Time}},
+		{&m.pushDuration, metricPushDuration, metrics.Trend, []metrics.ValueType{metrics.Time}},
+		{&m.uploadDuration, metricUploadDuration, metrics.Trend, []metrics.ValueType{metrics.Time}},
+		// Bytes per second: k6 has no value type for a rate of bytes.
+		{&m.blobThroughput, metricBlobThroughput, metrics.Trend, nil},
+		{&m.errors, metricErrors, metrics.Counter, nil},
+	} {
+		if *def.dst, err = r.NewMetric(def.name, def.typ, def.val...); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// sampleTags is the tag set of a sample: the VU's current tags (scenario,
+// group, vu.tags), the client's tags, then extra pairs.
+func sampleTags(state *lib.State, clientTags map[string]string, extra ...string) metrics.TagsAndMeta {
+	tm := state.Tags.GetCurrentValues()
+	for k, v := range clientTags {
+		tm.SetTag(k, v)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		tm.SetTag(extra[i], extra[i+1])
+	}
+	return tm
+}
+
+// emit pushes one sample unless the test is over.
+func emit(ctx context.Context, state *lib.State, m *metrics.Metric, tm metrics.TagsAndMeta, value float64) {
+	metrics.PushIfNotDone(ctx, state.Samples, metrics.Sample{
+		TimeSeries: metrics.TimeSeries{Metric: m, Tags: tm.Tags},
+		Time:       time.Now(),
+		Metadata:   tm.Metadata,
+		Value:      value,
+	})
+}

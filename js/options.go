@@ -1,0 +1,317 @@
+package js
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/grafana/sobek"
+	"go.k6.io/k6/v2/lib/types"
+
+	"github.com/xk6-registry/xk6-registry/registry"
+	"github.com/xk6-registry/xk6-registry/registry/content"
+)
+
+// optionReader reads one options object strictly: unknown keys and values
+// of the wrong type are errors naming the call and the key, so a typo in a
+// script fails at once instead of silently testing something else.
+type optionReader struct {
+	rt   *sobek.Runtime
+	call string
+	obj  *sobek.Object
+	err  error
+}
+
+func newOptionReader(rt *sobek.Runtime, call string, v sobek.Value, known ...string) *optionReader {
+	r := &optionReader{rt: rt, call: call}
+	if isMissing(v) {
+		return r
+	}
+	obj, ok := v.(*sobek.Object)
+	if !ok || !isPlainObject(obj) {
+		r.err = fmt.Errorf("%s: options must be an object, got %s", call, describe(v))
+		return r
+	}
+	r.obj = obj
+	allowed := map[string]bool{}
+	for _, k := range known {
+		allowed[k] = true
+	}
+	for _, k := range obj.Keys() {
+		if !allowed[k] {
+			sort.Strings(known)
+			r.err = fmt.Errorf("%s: unknown option %q; known: %s", call, k, strings.Join(known, ", "))
+			return r
+		}
+	}
+	return r
+}
+
+func isMissing(v sobek.Value) bool { return v == nil || sobek.IsUndefined(v) || sobek.IsNull(v) }
+
+func isPlainObject(obj *sobek.Object) bool { return obj.ClassName() == "Object" }
+
+func describe(v sobek.Value) string {
+	if isMissing(v) {
+		return v.String()
+	}
+	if obj, ok := v.(*sobek.Object); ok {
+		return obj.ClassName()
+	}
+	return fmt.Sprintf("%T %s", v.Export(), v.String())
+}
+
+// get returns the key's value, or nil when it is absent or undefined.
+func (r *optionReader) get(key string) sobek.Value {
+	if r.err != nil || r.obj == nil {
+		return nil
+	}
+	v := r.obj.Get(key)
+	if isMissing(v) {
+		return nil
+	}
+	return v
+}
+
+func (r *optionReader) fail(key, want string, v sobek.Value) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: option %q must be %s, got %s", r.call, key, want, describe(v))
+	}
+}
+
+func (r *optionReader) string(key string, dst *string) {
+	if v := r.get(key); v != nil {
+		s, ok := v.Export().(string)
+		if !ok {
+			r.fail(key, "a string", v)
+			return
+		}
+		*dst = s
+	}
+}
+
+func (r *optionReader) bool(key string, dst *bool) {
+	if v := r.get(key); v != nil {
+		b, ok := v.Export().(bool)
+		if !ok {
+			r.fail(key, "a boolean", v)
+			return
+		}
+		*dst = b
+	}
+}
+
+// int reads a whole number in [lo, hi].
+func (r *optionReader) int(key string, lo, hi int, dst *int) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	f, ok := number(v)
+	if !ok || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+		r.fail(key, fmt.Sprintf("a whole number from %d to %d", lo, hi), v)
+		return
+	}
+	*dst = int(f)
+}
+
+func number(v sobek.Value) (float64, bool) {
+	switch n := v.Export().(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+// size reads a byte count: a number, or a string such as "4MiB".
+func (r *optionReader) size(key string, dst *int64) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	n, err := sizeValue(v)
+	if err != nil {
+		if r.err == nil {
+			r.err = fmt.Errorf("%s: option %q: %w", r.call, key, err)
+		}
+		return
+	}
+	*dst = n
+}
+
+func sizeValue(v sobek.Value) (int64, error) {
+	if s, ok := v.Export().(string); ok {
+		return content.ParseSize(s)
+	}
+	f, ok := number(v)
+	if !ok || f != math.Trunc(f) || f < 0 || f > math.MaxInt64/2 {
+		return 0, fmt.Errorf("want a size such as 4096 or \"4MiB\", got %s", describe(v))
+	}
+	return int64(f), nil
+}
+
+// duration reads a k6 duration: "60s", "1m30s", or milliseconds.
+func (r *optionReader) duration(key string, dst *time.Duration) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	d, err := types.GetDurationValue(v.Export())
+	if err != nil || d < 0 {
+		r.fail(key, `a duration such as "60s" or a number of milliseconds`, v)
+		return
+	}
+	*dst = d
+}
+
+// stringMap reads an object of string values.
+func (r *optionReader) stringMap(key string) map[string]string {
+	v := r.get(key)
+	if v == nil {
+		return nil
+	}
+	obj, ok := v.(*sobek.Object)
+	if !ok || !isPlainObject(obj) {
+		r.fail(key, "an object of strings", v)
+		return nil
+	}
+	out := map[string]string{}
+	for _, k := range obj.Keys() {
+		s, ok := obj.Get(k).Export().(string)
+		if !ok {
+			r.fail(key+"."+k, "a string", obj.Get(k))
+			return nil
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// clientOptions are new registry.Client({...}).
+type clientOptions struct {
+	config registry.Config
+	tags   map[string]string
+}
+
+// defaultTimeout matches k6's http module.
+const defaultTimeout = 60 * time.Second
+
+func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error) {
+	if isMissing(v) {
+		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
+	}
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags")
+	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
+	r.string("url", &o.config.URL)
+	r.string("username", &o.config.Username)
+	r.string("password", &o.config.Password)
+	r.string("token", &o.config.Token)
+	r.duration("timeout", &o.config.Timeout)
+	if headers := r.stringMap("headers"); headers != nil {
+		o.config.Headers = http.Header{}
+		for k, v := range headers {
+			o.config.Headers.Set(k, v)
+		}
+	}
+	o.tags = r.stringMap("tags")
+	if r.err != nil {
+		return nil, r.err
+	}
+	if o.config.URL == "" {
+		return nil, fmt.Errorf("new Client: option \"url\" is required, e.g. \"http://127.0.0.1:5000\"")
+	}
+	for k := range o.tags {
+		if k == tagOp || k == tagErrorCode || k == tagDirection {
+			return nil, fmt.Errorf("new Client: tag %q is set by the extension itself", k)
+		}
+	}
+	return o, nil
+}
+
+func parsePullOptions(rt *sobek.Runtime, v sobek.Value) (registry.PullOptions, error) {
+	r := newOptionReader(rt, "pull", v, "verify", "concurrency", "platform")
+	o := registry.PullOptions{Verify: true, Concurrency: 1}
+	r.bool("verify", &o.Verify)
+	r.int("concurrency", 1, 64, &o.Concurrency)
+	r.string("platform", &o.Platform)
+	if r.err == nil && o.Platform != "" {
+		if _, err := registry.ParsePlatform(o.Platform); err != nil {
+			return o, fmt.Errorf("pull: %w", err)
+		}
+	}
+	return o, r.err
+}
+
+// readUpload reads the options every upload shares.
+func readUpload(r *optionReader) registry.UploadOptions {
+	o := registry.UploadOptions{Mode: registry.UploadStream}
+	mode := string(o.Mode)
+	r.string("upload", &mode)
+	o.Mode = registry.UploadMode(mode)
+	r.size("chunkSize", &o.ChunkSize)
+	r.string("mountFrom", &o.MountFrom)
+	r.bool("skipExisting", &o.SkipExisting)
+	if r.err != nil {
+		return o
+	}
+	switch o.Mode {
+	case registry.UploadMonolithic, registry.UploadStream, registry.UploadChunked, registry.UploadPost:
+	default:
+		r.err = fmt.Errorf("%s: option \"upload\" must be one of monolithic, stream, chunked, post; got %q", r.call, mode)
+	}
+	if r.obj != nil && r.get("chunkSize") != nil && o.ChunkSize == 0 {
+		r.err = fmt.Errorf("%s: option \"chunkSize\" must be above 0", r.call)
+	}
+	if o.MountFrom != "" && r.err == nil {
+		if err := registry.ValidateRepository(o.MountFrom); err != nil {
+			r.err = fmt.Errorf("%s: option \"mountFrom\": %w", r.call, err)
+		}
+	}
+	return o
+}
+
+func parsePushOptions(rt *sobek.Runtime, v sobek.Value) (registry.PushOptions, error) {
+	r := newOptionReader(rt, "push", v, "upload", "chunkSize", "concurrency", "skipExisting", "mountFrom")
+	o := registry.PushOptions{Concurrency: 1}
+	o.UploadOptions = readUpload(r)
+	r.int("concurrency", 1, 64, &o.Concurrency)
+	return o, r.err
+}
+
+func parseUploadOptions(rt *sobek.Runtime, v sobek.Value) (registry.UploadOptions, error) {
+	r := newOptionReader(rt, "uploadLayer", v, "upload", "chunkSize", "skipExisting", "mountFrom")
+	o := readUpload(r)
+	return o, r.err
+}
+
+func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format")
+	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
+	r.int("layers", 0, content.MaxLayers, &o.Layers)
+	r.size("layerSize", &o.LayerSize)
+	o.Seed = readSeed(r)
+	format := string(o.Format)
+	r.string("format", &format)
+	o.Format = content.Format(format)
+	return o, r.err
+}
+
+// readSeed reads a seed: a whole number from 0 to 2^53, what JS holds exactly.
+func readSeed(r *optionReader) *uint64 {
+	v := r.get("seed")
+	if v == nil {
+		return nil
+	}
+	f, ok := number(v)
+	if !ok || f != math.Trunc(f) || f < 0 || f > 1<<53 {
+		r.fail("seed", "a whole number from 0 to 2^53", v)
+		return nil
+	}
+	s := uint64(f)
+	return &s
+}
