@@ -1,0 +1,79 @@
+# xk6-registry: a k6 extension for load testing container registries.
+# Everything a run needs is installed here, pinned, from the Go module proxy.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+XK6_VERSION      := v1.4.11
+K6_VERSION       := v2.2.0
+REGISTRY_VERSION := v3.1.2
+MODULE           := github.com/xk6-registry/xk6-registry
+
+BIN      := $(CURDIR)/bin
+XK6      := $(BIN)/xk6
+REGISTRY := $(BIN)/registry
+K6       := $(BIN)/k6
+
+export REGISTRY_BIN := $(REGISTRY)
+export K6_BIN       := $(K6)
+export K6_NO_USAGE_REPORT := true
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -name '*_test.go') go.mod go.sum
+EXAMPLES   := $(sort $(wildcard examples/*.js))
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
+
+.PHONY: tools
+tools: $(XK6) $(REGISTRY) ## Install xk6 and the distribution registry into bin/
+
+$(XK6): tools/go.mod tools/go.sum
+	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
+
+$(REGISTRY):
+	GOBIN=$(BIN) go install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
+
+.PHONY: build
+build: $(K6) ## Build k6 with this extension into bin/k6
+
+$(K6): $(XK6) $(GO_SOURCES)
+	$(XK6) build $(K6_VERSION) --with $(MODULE)=. --output $(K6)
+	$(K6) version
+
+.PHONY: run
+run: build $(REGISTRY) ## Build k6, start a local registry, run the push and pull examples against it
+	scripts/with-registry.sh bash -c '$(K6) run --no-color examples/push.js && $(K6) run --no-color examples/pull.js'
+
+.PHONY: test
+test: vet test-go test-examples ## Run every test: Go tests (with k6 end to end) and every example
+
+.PHONY: vet
+vet: ## go vet and gofmt
+	go vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+.PHONY: test-go
+test-go: tools build ## Go tests against real registries, k6 included
+	go test -count=1 ./...
+
+.PHONY: test-examples
+test-examples: tools build ## Run every examples/*.js with k6 against a fresh local registry; thresholds must hold
+	@for example in $(EXAMPLES); do \
+	  echo "=== $$example"; \
+	  VUS=4 DURATION=5s scripts/with-registry.sh $(K6) run --no-color --quiet $$example; \
+	done
+
+.PHONY: bench
+bench: tools ## Go benchmarks: this client against go-containerregistry on one registry
+	go test -run '^$$' -bench . -benchtime 5x -count 3 ./registry/...
+
+.PHONY: bench-memory
+bench-memory: build $(REGISTRY) ## Peak RSS of k6: 20 VUs push then pull a 256 MiB layer each
+	scripts/with-registry.sh scripts/bench-memory.sh
+
+.PHONY: clean
+clean: ## Remove bin/
+	rm -rf $(BIN)
