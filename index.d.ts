@@ -1,0 +1,206 @@
+/**
+ * **k6/x/registry**: load test container registries over the OCI distribution protocol.
+ *
+ * Every registry request is recorded in k6's `http_reqs`, `http_req_duration` (with its phases)
+ * and `http_req_failed`, tagged `registry_op` and a bounded `name`; the extension adds
+ * `registry_pull_duration`, `registry_push_duration`, `registry_upload_duration`,
+ * `registry_blob_throughput` (tag `direction`) and `registry_errors` (tags `registry_op`,
+ * `error_code`).
+ *
+ * @example
+ * ```js
+ * import registry from "k6/x/registry";
+ * import { check } from "k6";
+ *
+ * export const options = {
+ *   vus: 10,
+ *   duration: "30s",
+ *   thresholds: { checks: ["rate==1"], registry_errors: ["count==0"] },
+ * };
+ *
+ * const client = new registry.Client({ url: __ENV.REGISTRY_URL, username: "u", password: "p" });
+ *
+ * export function setup() {
+ *   const image = registry.generate({ layers: 3, layerSize: "4MiB", seed: 42 });
+ *   check(client.push("load/app:1.0", image, { concurrency: 3 }), { pushed: (r) => r.ok });
+ * }
+ *
+ * export default function () {
+ *   const res = client.pull("load/app:1.0", { concurrency: 3 });
+ *   check(res, { pulled: (r) => r.ok });
+ * }
+ * ```
+ *
+ * @module registry
+ */
+export as namespace registry;
+
+/** A byte count: a number of bytes, or a string such as `"512KiB"`, `"4MB"`, `"1GiB"`. */
+export type Size = number | string;
+
+/** How a blob's bytes are sent. */
+export type UploadMode =
+  /** POST, then PUT `?digest=` with the whole body. */
+  | "monolithic"
+  /** POST, one PATCH with the whole body, PUT `?digest=`: what the docker client does. The default. */
+  | "stream"
+  /** POST, PATCHes of `chunkSize` with `Content-Range`, PUT `?digest=`. */
+  | "chunked"
+  /** One POST `?digest=` with the body; PUT when the registry answers 202. */
+  | "post";
+
+/** Options of {@link Client}. */
+export interface ClientOptions {
+  /** Registry base URL: scheme, host[:port] and an optional path prefix. Required. */
+  url: string;
+  /** Basic credentials, also sent to a token realm. */
+  username?: string;
+  password?: string;
+  /** A static bearer token, sent up front. */
+  token?: string;
+  /** Headers added to every registry request (not to token realms). */
+  headers?: Record<string, string>;
+  /** Per HTTP request, its body included: `"60s"` or milliseconds. Default `"60s"`. */
+  timeout?: string | number;
+  /** Tags added to every metric sample of this client. */
+  tags?: Record<string, string>;
+}
+
+/** A failed registry call. */
+export interface RegistryError {
+  /** The request that failed, a `registry_op`: `manifest_get`, `blob_get`, `upload_chunk`, `token`, ... */
+  op: string;
+  /** HTTP status, 0 when no response came. */
+  status: number;
+  /** The OCI error code (`BLOB_UNKNOWN`, `DENIED`, ...) or ours (`DIGEST_MISMATCH`, `TIMEOUT`, `CONNECTION_REFUSED`, ...). */
+  code: string;
+  /** Human-readable, free of credentials. */
+  message: string;
+}
+
+/** What every network call returns. Registry and network failures are values, never exceptions. */
+export interface Result {
+  ok: boolean;
+  /** The last HTTP status of the call. */
+  status: number;
+  error: RegistryError | null;
+}
+
+export interface PullOptions {
+  /** Check every body against its digest. Default true. */
+  verify?: boolean;
+  /** Blobs fetched at once, 1 to 64. Default 1; the docker client uses 3. */
+  concurrency?: number;
+  /** The manifest of an index to pull: `"os/arch[/variant]"`. Default `"linux/amd64"`. */
+  platform?: string;
+}
+
+export interface PullResult extends Result {
+  ref: string;
+  /** Digest of the manifest asked for (the index, for a multi-platform image). */
+  digest: string;
+  mediaType: string;
+  /** Blob bytes received: config and layers. */
+  bytes: number;
+  /** Blobs fetched. */
+  blobs: number;
+}
+
+export interface UploadOptions {
+  /** Default `"stream"`. */
+  upload?: UploadMode;
+  /** Chunk size of `chunked` uploads. Default `"5MiB"`. */
+  chunkSize?: Size;
+  /** HEAD first and skip blobs the repository already has. */
+  skipExisting?: boolean;
+  /** Try a cross-repository mount from this repository before uploading. */
+  mountFrom?: string;
+}
+
+export interface PushOptions extends UploadOptions {
+  /** Blobs uploaded at once, 1 to 64. Default 1. */
+  concurrency?: number;
+}
+
+export interface PushResult extends Result {
+  ref: string;
+  /** The manifest digest. */
+  digest: string;
+  /** Blob bytes uploaded. */
+  bytes: number;
+  uploaded: number;
+  skipped: number;
+  mounted: number;
+}
+
+export interface UploadResult extends Result {
+  digest: string;
+  size: number;
+  /** The blob's location as the registry gave it. */
+  location: string;
+  mounted: boolean;
+}
+
+/** A blob's descriptor. */
+export interface Descriptor {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+/** An image from {@link generate} or {@link load}, ready to push. */
+export interface Image {
+  /** The manifest digest. */
+  digest: string;
+  mediaType: string;
+  /** Manifest size in bytes. */
+  size: number;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/** A blob from {@link blob}, ready for {@link Client.uploadLayer}. */
+export interface Blob extends Descriptor {}
+
+/**
+ * A client of one registry. Create it in the init context; its network calls run in VU code
+ * (`default`, `setup`, `teardown`) and throw if called in the init context.
+ */
+export class Client {
+  constructor(options: ClientOptions);
+  /** `GET /v2/`, answering an auth challenge. */
+  ping(): Result;
+  /**
+   * Fetch `ref`'s manifest (resolving an index to `platform`), its config and every layer,
+   * streaming each body through its digest check.
+   * @param ref `"repo:tag"` or `"repo@sha256:..."`, relative to the client's registry.
+   */
+  pull(ref: string, options?: PullOptions): PullResult;
+  /** Upload an image's blobs into `ref`'s repository, then put its manifest at `ref`. */
+  push(ref: string, image: Image, options?: PushOptions): PushResult;
+  /** Upload one blob into `repository`. */
+  uploadLayer(repository: string, blob: Blob, options?: UploadOptions): UploadResult;
+}
+
+export interface GenerateOptions {
+  /** Layers, 0 to 1000. Default 1. */
+  layers?: number;
+  /** Bytes of each layer blob. Default `"1MiB"`; at least 1536 (a tar of one file). */
+  layerSize?: Size;
+  /** Content is a pure function of the seed; without one every call makes new blobs. 0 to 2^53. */
+  seed?: number;
+  /** `"oci"` (uncompressed tar layers, the default) or `"docker"` (gzip-wrapped). */
+  format?: "oci" | "docker";
+}
+
+/** Make a valid image of random tar layers, streamed on push, never held whole. */
+export function generate(options?: GenerateOptions): Image;
+
+/** Random bytes: `{ size, seed }`; or literal content: a string or an ArrayBuffer. */
+export function blob(source: { size: Size; seed?: number } | string | ArrayBuffer): Blob;
+
+/**
+ * Read a `docker save` tarball or an OCI image layout (directory or tar) once, in the init
+ * context; pushes stream its layers from the file. Relative paths resolve against the script.
+ */
+export function load(path: string): Image;
