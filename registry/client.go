@@ -150,7 +150,7 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 		b, err := r.body(attempt)
 		if err != nil {
 			cancel()
-			return nil, &Error{Op: r.op, Code: CodeInvalidResponse, Message: "opening request body: " + err.Error(), Err: err}
+			return nil, &Error{Op: r.op, Code: CodeContentUnreadable, Message: "opening the blob to send: " + err.Error(), Err: err}
 		}
 		body = b
 	}

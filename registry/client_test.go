@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -369,4 +370,24 @@ func imageBytes(img *registry.Image) int64 {
 
 func chunks(b registry.BlobSource, size int64) int {
 	return int((b.Descriptor().Size + size - 1) / size)
+}
+
+// vanishingBlob is content that can no longer be read, as a loaded file
+// deleted during a test.
+type vanishingBlob struct{ *heldBlob }
+
+func (vanishingBlob) Open(context.Context) (io.ReadCloser, error) {
+	return nil, os.ErrNotExist
+}
+
+func TestUnreadableContentIsNotBlamedOnTheRegistry(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{})
+	c := newClient(t, reg, nil)
+	for _, mode := range []registry.UploadMode{registry.UploadMonolithic, registry.UploadStream, registry.UploadChunked, registry.UploadPost} {
+		_, err := c.UploadBlob(context.Background(), "gone/blob", vanishingBlob{newTestBlob(1, 10)}, registry.UploadOptions{Mode: mode})
+		require.Error(t, err, mode)
+		assert.True(t, registry.HasCode(err, registry.CodeContentUnreadable), "%s: %v", mode, err)
+	}
+	assert.Empty(t, openUploads(t, reg, "gone/blob"), "sessions of failed uploads are cancelled")
 }

@@ -23,6 +23,7 @@ const (
 	CodeNotFound          = "NOT_FOUND"          // 404 with no OCI error body
 	CodeInvalidResponse   = "INVALID_RESPONSE"   // a response that breaks the protocol
 	CodeUnsupported       = "UNSUPPORTED"        // content the client cannot handle
+	CodeContentUnreadable = "CONTENT_UNREADABLE" // a blob to upload could not be read (e.g. a loaded file gone)
 )
 
 // Error is a failed registry operation: the OCI error code when the registry
