@@ -15,8 +15,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -390,4 +393,50 @@ func TestUnreadableContentIsNotBlamedOnTheRegistry(t *testing.T) {
 		assert.True(t, registry.HasCode(err, registry.CodeContentUnreadable), "%s: %v", mode, err)
 	}
 	assert.Empty(t, openUploads(t, reg, "gone/blob"), "sessions of failed uploads are cancelled")
+}
+
+func TestPullResolvesAnIndexToThePlatformAsked(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{Auth: registrytest.AuthToken})
+	c := newClient(t, reg, nil)
+	amd, err := random.Image(10_000, 1)
+	require.NoError(t, err)
+	arm, err := random.Image(30_000, 2)
+	require.NoError(t, err)
+	for _, indexType := range []types.MediaType{types.OCIImageIndex, types.DockerManifestList} {
+		idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index,
+			mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+			mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}},
+		), indexType)
+		ref := "multi/arch:" + strings.NewReplacer(".", "-", "/", "-", "+", "-").Replace(string(indexType))
+		r, err := name.ParseReference(reg.Host+"/"+ref, name.Insecure)
+		require.NoError(t, err)
+		require.NoError(t, remote.WriteIndex(r, idx, ggcrAuth(reg)))
+		idxDigest, err := idx.Digest()
+		require.NoError(t, err)
+
+		for platform, img := range map[string]v1.Image{"": amd, "linux/amd64": amd, "linux/arm64": arm, "linux/arm64/v8": arm} {
+			res, err := c.Pull(context.Background(), ref, registry.PullOptions{Verify: true, Platform: platform})
+			require.NoError(t, err, "%s %q", indexType, platform)
+			assert.Equal(t, idxDigest.String(), res.Digest, "the digest asked for is the index's")
+			assert.Equal(t, string(indexType), res.MediaType)
+			assert.Equal(t, imageSize(t, img), res.Bytes, "%s %q pulled that platform's blobs", indexType, platform)
+		}
+		_, err = c.Pull(context.Background(), ref, registry.PullOptions{Platform: "windows/amd64"})
+		assert.True(t, registry.HasCode(err, registry.CodePlatformNotFound), "%v", err)
+		_, err = c.Pull(context.Background(), ref, registry.PullOptions{Platform: "linux/arm64/v7"})
+		assert.True(t, registry.HasCode(err, registry.CodePlatformNotFound), "a variant given must match: %v", err)
+	}
+}
+
+// imageSize is the bytes of an image's config and layers.
+func imageSize(t *testing.T, img v1.Image) int64 {
+	t.Helper()
+	m, err := img.Manifest()
+	require.NoError(t, err)
+	n := m.Config.Size
+	for _, l := range m.Layers {
+		n += l.Size
+	}
+	return n
 }
