@@ -89,19 +89,11 @@ type digested struct {
 // digestOf streams r through sha256.
 func digestOf(r io.Reader) (digested, error) {
 	dg := digest.Canonical.Digester()
-	n, err := copyBuffered(dg.Hash(), r)
+	n, err := io.Copy(dg.Hash(), r)
 	if err != nil {
 		return digested{}, err
 	}
 	return digested{digest: dg.Digest(), size: n}, nil
-}
-
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
-
-func copyBuffered(dst io.Writer, src io.Reader) (int64, error) {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	return io.CopyBuffer(dst, src, *buf)
 }
 
 // digestKey names generated content; equal keys mean equal bytes.

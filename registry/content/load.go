@@ -259,7 +259,7 @@ func describeFile(fs files, name string) (ocispec.Descriptor, error) {
 	n, _ := io.ReadFull(rc, magic[:])
 	dg := digest.Canonical.Digester()
 	dg.Hash().Write(magic[:n])
-	size, err := copyBuffered(dg.Hash(), rc)
+	size, err := io.Copy(dg.Hash(), rc)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
