@@ -6,6 +6,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 XK6_VERSION      := v1.4.11
+STATICCHECK      := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 K6_VERSION       := v2.2.0
 REGISTRY_VERSION := v3.1.2
 MODULE           := github.com/xk6-registry/xk6-registry
@@ -50,8 +51,9 @@ run: build $(REGISTRY) ## Build k6, start a local registry, run the push and pul
 test: vet test-go test-examples ## Run every test: Go tests (with k6 end to end) and every example
 
 .PHONY: vet
-vet: ## go vet and gofmt
+vet: ## go vet, staticcheck and gofmt
 	go vet ./...
+	go run $(STATICCHECK) ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 

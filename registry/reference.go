@@ -61,8 +61,8 @@ func ValidateRepository(s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("repository name is empty")
-	case len(s) > reference.NameTotalLengthMax:
-		return fmt.Errorf("repository name %q is longer than %d characters", s, reference.NameTotalLengthMax)
+	case len(s) > reference.RepositoryNameTotalLengthMax:
+		return fmt.Errorf("repository name %q is longer than %d characters", s, reference.RepositoryNameTotalLengthMax)
 	case !repositoryRegexp.MatchString(s):
 		return fmt.Errorf("repository name %q is invalid: lowercase letters, digits and separators (. _ __ -) in path components joined by /", s)
 	}
