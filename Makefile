@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-XK6_VERSION      := v1.4.11
+# xk6 v1.4.11 is pinned by tools/go.mod.
 STATICCHECK      := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 K6_VERSION       := v2.2.0
 REGISTRY_VERSION := v3.1.2
