@@ -94,6 +94,9 @@ type PushResult struct {
 	Uploaded int    // blobs uploaded
 	Skipped  int    // blobs found present
 	Mounted  int    // blobs mounted
+	// FallbackTag is the referrers tag schema tag the push updated, for an
+	// artifact with a subject on a registry without the referrers API.
+	FallbackTag string
 }
 
 // PullOptions tune a pull.

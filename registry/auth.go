@@ -197,5 +197,9 @@ func normalizeScopes(scopes []string) []string {
 }
 
 // Scopes of the token flow (distribution token auth spec).
-func pullScope(repo string) string { return "repository:" + repo + ":pull" }
-func pushScope(repo string) string { return "repository:" + repo + ":pull,push" }
+func pullScope(repo string) string   { return "repository:" + repo + ":pull" }
+func pushScope(repo string) string   { return "repository:" + repo + ":pull,push" }
+func deleteScope(repo string) string { return "repository:" + repo + ":delete" }
+
+// catalogScope lets a token list the registry's repositories.
+const catalogScope = "registry:catalog:*"

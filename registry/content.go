@@ -15,13 +15,19 @@ type BlobSource interface {
 	Open(ctx context.Context) (io.ReadCloser, error)
 }
 
-// Image is a single-platform image ready to push: a manifest whose bytes are
-// small and held, and the config and layers it references as blob sources.
+// Image is an image ready to push: a manifest whose bytes are small and
+// held, and the config and layers it references as blob sources; or an
+// index, whose Manifests are the images it lists.
 type Image struct {
-	// MediaType of Manifest: OCI image manifest or docker v2 schema 2.
+	// MediaType of Manifest: an image manifest or an index, OCI or docker.
 	MediaType string
 	// Manifest is the exact manifest bytes; their digest is the image digest.
 	Manifest []byte
-	Config   BlobSource
+	Config   BlobSource // nil for an index
 	Layers   []BlobSource
+	// Manifests are an index's images, pushed by digest before the index.
+	Manifests []*Image
 }
+
+// IsIndex tells whether the image is an index of other images.
+func (img *Image) IsIndex() bool { return len(img.Manifests) > 0 }

@@ -46,15 +46,24 @@ func (m *fetchedManifest) isIndex() bool {
 	return m.MediaType == ocispec.MediaTypeImageIndex || m.MediaType == MediaTypeDockerManifestList
 }
 
-// getManifest fetches a manifest by tag or digest and checks its bytes
-// against the digest asked for, or the one the registry announced.
+// getManifest fetches an image manifest or index by tag or digest.
 func (c *Client) getManifest(ctx context.Context, repo, ident string, scopes []string) (*fetchedManifest, error) {
+	return c.fetchManifest(ctx, repo, ident, nil, scopes)
+}
+
+// fetchManifest fetches a manifest by tag or digest, asking for the media
+// types in accept (nil: every image type), and checks its bytes against the
+// digest asked for, or the one the registry announced.
+func (c *Client) fetchManifest(ctx context.Context, repo, ident string, accept []string, scopes []string) (*fetchedManifest, error) {
+	if len(accept) == 0 {
+		accept = manifestAccept
+	}
 	resp, err := c.send(ctx, &request{
 		op: OpManifestGet, method: http.MethodGet,
 		url:    c.endpoint(repo + "/manifests/" + ident),
 		name:   c.name(repo + "/manifests/{reference}"),
 		scopes: scopes,
-		header: http.Header{"Accept": manifestAccept},
+		header: http.Header{"Accept": accept},
 	})
 	if err != nil {
 		return nil, err
@@ -121,9 +130,16 @@ func manifestMediaType(contentType string, body []byte) string {
 	return ocispec.MediaTypeImageManifest
 }
 
-// putManifest uploads manifest bytes under a tag or digest and returns the
-// status and the digest the registry announced.
-func (c *Client) putManifest(ctx context.Context, repo, ident, mediaType string, body []byte, scopes []string) (int, string, error) {
+// putResult is what a manifest PUT tells.
+type putResult struct {
+	status    int
+	announced string // Docker-Content-Digest
+	location  string
+	subject   string // OCI-Subject
+}
+
+// putManifest uploads manifest bytes under a tag or digest.
+func (c *Client) putManifest(ctx context.Context, repo, ident, mediaType string, body []byte, scopes []string) (putResult, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpManifestPut, method: http.MethodPut,
 		url:    c.endpoint(repo + "/manifests/" + ident),
@@ -134,11 +150,17 @@ func (c *Client) putManifest(ctx context.Context, repo, ident, mediaType string,
 		size:   int64(len(body)),
 	})
 	if err != nil {
-		return 0, "", err
+		return putResult{}, err
 	}
 	defer closeBody(resp)
+	res := putResult{status: resp.StatusCode}
 	if err := expect(resp, OpManifestPut, http.StatusCreated); err != nil {
-		return resp.StatusCode, "", err
+		return res, err
 	}
-	return resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), nil
+	res.announced = resp.Header.Get("Docker-Content-Digest")
+	res.subject = resp.Header.Get("OCI-Subject")
+	if loc, err := location(OpManifestPut, resp); err == nil {
+		res.location = loc.String()
+	}
+	return res, nil
 }

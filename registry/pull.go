@@ -16,6 +16,9 @@ import (
 // CodePlatformNotFound: an index has no manifest for the platform asked.
 const CodePlatformNotFound = "PLATFORM_NOT_FOUND"
 
+// PlatformAll pulls every manifest of an index.
+const PlatformAll = "all"
+
 // Pull fetches ref's manifest, resolving an index to opts.Platform, then
 // its config and layers, streaming each body through its digest check and
 // discarding it. The result is never nil; on error it holds what was done.
@@ -31,9 +34,11 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 	if opts.Platform == "" {
 		opts.Platform = DefaultPlatform
 	}
-	platform, err := ParsePlatform(opts.Platform)
-	if err != nil {
-		return res, fmt.Errorf("pull %s: %w", ref, err)
+	var platform ocispec.Platform
+	if opts.Platform != PlatformAll {
+		if platform, err = ParsePlatform(opts.Platform); err != nil {
+			return res, fmt.Errorf("pull %s: %w", ref, err)
+		}
 	}
 	scopes := []string{pullScope(r.Repository)}
 
@@ -43,24 +48,44 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 		return res, err
 	}
 	res.Status, res.Digest, res.MediaType = m.Status, m.Digest.String(), m.MediaType
+	manifests := []*fetchedManifest{m}
 	if m.isIndex() {
 		var index ocispec.Index
 		if err := json.Unmarshal(m.Body, &index); err != nil {
 			return res, invalidManifest(ref, err)
 		}
-		desc, ok := matchPlatform(index.Manifests, platform)
-		if !ok {
-			return res, &Error{Op: OpManifestGet, Status: m.Status, Code: CodePlatformNotFound,
-				Message: fmt.Sprintf("%s has no manifest for %s", ref, opts.Platform)}
+		chosen := index.Manifests
+		if opts.Platform != PlatformAll {
+			desc, ok := matchPlatform(index.Manifests, platform)
+			if !ok {
+				return res, &Error{Op: OpManifestGet, Status: m.Status, Code: CodePlatformNotFound,
+					Message: fmt.Sprintf("%s has no manifest for %s", ref, opts.Platform)}
+			}
+			chosen = []ocispec.Descriptor{desc}
 		}
-		if m, err = c.getManifest(ctx, r.Repository, desc.Digest.String(), scopes); err != nil {
-			res.Status = statusOf(err)
-			return res, err
+		manifests = manifests[:0]
+		for _, desc := range chosen {
+			child, err := c.getManifest(ctx, r.Repository, desc.Digest.String(), scopes)
+			if err != nil {
+				res.Status = statusOf(err)
+				return res, err
+			}
+			manifests = append(manifests, child)
 		}
 	}
-	blobs, err := imageBlobs(ref, m)
-	if err != nil {
-		return res, err
+	var blobs []ocispec.Descriptor
+	seen := map[digest.Digest]bool{}
+	for _, child := range manifests {
+		descs, err := imageBlobs(ref, child)
+		if err != nil {
+			return res, err
+		}
+		for _, d := range descs {
+			if !seen[d.Digest] {
+				seen[d.Digest] = true
+				blobs = append(blobs, d)
+			}
+		}
 	}
 
 	var mu sync.Mutex

@@ -6,24 +6,21 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
 
 // Push uploads img's blobs into ref's repository and puts its manifest at
-// ref. The result is never nil; on error it holds what was done.
+// ref; an index's images go first, each by digest. The result is never nil;
+// on error it holds what was done.
 func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOptions) (*PushResult, error) {
 	res := &PushResult{Ref: ref}
 	r, err := ParseReference(ref)
 	if err != nil {
 		return res, err
 	}
-	if img == nil || len(img.Manifest) == 0 || img.Config == nil {
-		return res, fmt.Errorf("push %s: the image has no manifest or config", ref)
-	}
-	for i, l := range img.Layers {
-		if l == nil {
-			return res, fmt.Errorf("push %s: layer %d of the image is missing", ref, i)
-		}
+	if err := checkImage(ref, img, 0); err != nil {
+		return res, err
 	}
 	if opts.Concurrency < 0 {
 		return res, fmt.Errorf("push %s: concurrency %d is negative", ref, opts.Concurrency)
@@ -36,13 +33,84 @@ func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOpti
 		return res, fmt.Errorf("push %s: the image's manifest digest is %s", ref, manifestDigest)
 	}
 	scopes := uploadScopes(r.Repository, opts.MountFrom)
+	for _, child := range img.Manifests {
+		if err := c.pushImage(ctx, r.Repository, digest.FromBytes(child.Manifest).String(), child, opts, scopes, res); err != nil {
+			return res, err
+		}
+	}
+	err = c.pushImage(ctx, r.Repository, r.Identifier(), img, opts, scopes, res)
+	if err == nil {
+		res.Digest = manifestDigest.String()
+	}
+	return res, err
+}
 
+// checkImage refuses an image that cannot be pushed, naming what is missing.
+func checkImage(ref string, img *Image, depth int) error {
+	switch {
+	case img == nil || len(img.Manifest) == 0:
+		return fmt.Errorf("push %s: the image has no manifest", ref)
+	case depth > 1:
+		return fmt.Errorf("push %s: indexes nest deeper than one level", ref)
+	case img.IsIndex():
+		for _, child := range img.Manifests {
+			if err := checkImage(ref, child, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case img.Config == nil:
+		return fmt.Errorf("push %s: the image has no config", ref)
+	}
+	for i, l := range img.Layers {
+		if l == nil {
+			return fmt.Errorf("push %s: layer %d of the image is missing", ref, i)
+		}
+	}
+	return nil
+}
+
+// pushImage uploads one manifest's blobs, then the manifest at ident.
+func (c *Client) pushImage(ctx context.Context, repo, ident string, img *Image, opts PushOptions, scopes []string, res *PushResult) error {
+	if !img.IsIndex() {
+		if err := c.pushBlobs(ctx, repo, img, opts, scopes, res); err != nil {
+			return err
+		}
+	}
+	put, err := c.putManifest(ctx, repo, ident, img.MediaType, img.Manifest, scopes)
+	res.Status = put.status
+	if err != nil {
+		return err
+	}
+	manifestDigest := digest.FromBytes(img.Manifest)
+	if put.announced != "" && put.announced != manifestDigest.String() {
+		return &Error{Op: OpManifestPut, Status: put.status, Code: CodeDigestMismatch,
+			Message: fmt.Sprintf("registry stored the manifest as %s, want %s", put.announced, manifestDigest)}
+	}
+	if subject, m := subjectOf(img.Manifest); subject != nil && put.subject == "" {
+		// No OCI-Subject: the registry has no referrers API to index this.
+		artifactType := m.ArtifactType
+		if artifactType == "" {
+			artifactType = m.Config.MediaType
+		}
+		desc := ocispec.Descriptor{MediaType: img.MediaType, Digest: manifestDigest, Size: int64(len(img.Manifest)),
+			ArtifactType: artifactType, Annotations: m.Annotations}
+		if err := c.addToFallbackIndex(ctx, repo, subject.Digest, desc, scopes); err != nil {
+			return err
+		}
+		res.FallbackTag = referrersTag(subject.Digest)
+	}
+	return nil
+}
+
+// pushBlobs uploads an image's config and layers, opts.Concurrency at once.
+func (c *Client) pushBlobs(ctx context.Context, repo string, img *Image, opts PushOptions, scopes []string, res *PushResult) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(opts.Concurrency, 1))
 	for _, blob := range uniqueBlobs(img) {
 		g.Go(func() error {
-			up, err := c.uploadBlob(gctx, r.Repository, blob, opts.UploadOptions, scopes)
+			up, err := c.uploadBlob(gctx, repo, blob, opts.UploadOptions, scopes)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -59,21 +127,7 @@ func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOpti
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return res, err
-	}
-
-	status, announced, err := c.putManifest(ctx, r.Repository, r.Identifier(), img.MediaType, img.Manifest, scopes)
-	res.Status = status
-	if err != nil {
-		return res, err
-	}
-	res.Digest = manifestDigest.String()
-	if announced != "" && announced != res.Digest {
-		return res, &Error{Op: OpManifestPut, Status: status, Code: CodeDigestMismatch,
-			Message: fmt.Sprintf("registry stored the manifest as %s, want %s", announced, res.Digest)}
-	}
-	return res, nil
+	return g.Wait()
 }
 
 // uniqueBlobs lists an image's config and layers, each digest once: an

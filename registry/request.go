@@ -20,6 +20,12 @@ const (
 	OpUploadChunk    = "upload_chunk"
 	OpUploadComplete = "upload_complete"
 	OpUploadCancel   = "upload_cancel"
+	OpUploadStatus   = "upload_status"
+	OpManifestDelete = "manifest_delete"
+	OpBlobDelete     = "blob_delete"
+	OpTags           = "tags"
+	OpCatalog        = "catalog"
+	OpReferrers      = "referrers"
 	// Whole-call operations, reported in results and registry_errors.
 	OpPull        = "pull"
 	OpPush        = "push"

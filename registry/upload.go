@@ -251,19 +251,40 @@ func checkRange(resp *http.Response, sent int64) error {
 	return nil
 }
 
+// maxRangeRecoveries bounds how often one chunked upload asks the session
+// where to resume after a 416, so a broken registry cannot loop it.
+const maxRangeRecoveries = 3
+
 // patchChunks sends the blob in chunks of chunkSize, each a PATCH with its
-// Content-Range, following the Location of each answer.
+// Content-Range, following the Location of each answer. A 416 means the
+// registry holds other than what was sent; as the spec says, the client
+// asks the session for its Range and resumes from there.
 func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSource, size, chunkSize int64, scopes []string) (int, *uploadSession, error) {
 	src := &resumableReader{ctx: ctx, blob: blob}
 	defer src.Close()
-	status := 0
-	for offset := int64(0); offset < size; offset += chunkSize {
+	status, recoveries := 0, 0
+	for offset := int64(0); offset < size; {
 		n := min(chunkSize, size-offset)
-		var err error
-		status, s, err = c.patchUpload(ctx, s, src.chunk(offset, n), offset, n, true, scopes)
-		if err != nil {
+		st, ns, err := c.patchUpload(ctx, s, src.chunk(offset, n), offset, n, true, scopes)
+		status = st
+		if err == nil {
+			s, offset = ns, offset+n
+			continue
+		}
+		if status != http.StatusRequestedRangeNotSatisfiable || recoveries >= maxRangeRecoveries {
 			return status, s, err
 		}
+		recoveries++
+		held, serr := c.uploadStatus(ctx, s, scopes)
+		if serr != nil {
+			return held.Status, s, serr
+		}
+		loc, perr := url.Parse(held.Location)
+		if perr != nil || held.Offset > size {
+			return held.Status, s, &Error{Op: OpUploadStatus, Status: held.Status, Code: CodeInvalidResponse,
+				Message: fmt.Sprintf("cannot resume: the session holds %d bytes of %d at %q", held.Offset, size, held.Location)}
+		}
+		s, offset = &uploadSession{repo: s.repo, location: loc}, held.Offset
 	}
 	return status, s, nil
 }
