@@ -143,3 +143,21 @@ func TestEveryUploadModeFromK6(t *testing.T) {
 		})
 	}
 }
+
+func TestEveryPrimitiveFromK6WithTokenAuth(t *testing.T) {
+	t.Parallel()
+	script, err := filepath.Abs("testdata/primitives.js")
+	require.NoError(t, err)
+	reg := registrytest.Start(t, registrytest.Options{Auth: registrytest.AuthToken})
+	points, output := runK6(t, reg, script)
+	ops := map[string]bool{}
+	for _, p := range points {
+		if p.Metric == "http_reqs" {
+			ops[p.Data.Tags["registry_op"]] = true
+		}
+	}
+	for _, op := range []string{"manifest_get", "manifest_head", "manifest_put", "manifest_delete", "blob_get", "blob_head",
+		"blob_delete", "blob_mount", "tags", "catalog", "referrers", "upload_cancel", "token"} {
+		assert.True(t, ops[op], "no request with registry_op %q; saw %v\n%s", op, ops, output)
+	}
+}

@@ -41,10 +41,23 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 	}
 	obj := rt.NewObject()
 	for name, fn := range map[string]func(sobek.FunctionCall) sobek.Value{
-		"ping":        c.ping,
-		"pull":        c.pull,
-		"push":        c.push,
-		"uploadLayer": c.uploadLayer,
+		"ping":           c.ping,
+		"pull":           c.pull,
+		"push":           c.push,
+		"uploadLayer":    c.uploadLayer,
+		"getManifest":    c.getManifest,
+		"headManifest":   c.headManifest,
+		"putManifest":    c.putManifest,
+		"deleteManifest": c.deleteManifest,
+		"getBlob":        c.getBlob,
+		"headBlob":       c.headBlob,
+		"deleteBlob":     c.deleteBlob,
+		"mountBlob":      c.mountBlob,
+		"tags":           c.listTags,
+		"catalog":        c.catalog,
+		"referrers":      c.referrers,
+		"cancelUpload":   c.cancelUpload,
+		"uploadStatus":   c.uploadStatus,
 	} {
 		if err := obj.Set(name, fn); err != nil {
 			throw(rt, err)
@@ -102,6 +115,7 @@ func (c *Client) push(call sobek.FunctionCall) sobek.Value {
 	return c.result("push", res.Status, err, map[string]any{
 		"ref": res.Ref, "digest": res.Digest, "bytes": res.Bytes,
 		"uploaded": res.Uploaded, "skipped": res.Skipped, "mounted": res.Mounted,
+		"fallbackTag": nullable(res.FallbackTag),
 	})
 }
 
@@ -149,7 +163,7 @@ func (c *Client) result(call string, status int, err error, fields map[string]an
 	var re *registry.Error
 	switch {
 	case err == nil:
-	case errors.As(err, &re):
+	case asRegistryError(err, &re):
 		if status == 0 {
 			out["status"] = re.Status
 		}
@@ -191,3 +205,5 @@ func (c *Client) onTransfer(t registry.Transfer) {
 			float64(t.Bytes)/t.Duration.Seconds())
 	}
 }
+
+func asRegistryError(err error, re **registry.Error) bool { return errors.As(err, re) }

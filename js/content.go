@@ -1,6 +1,7 @@
 package js
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/grafana/sobek"
@@ -30,6 +31,10 @@ type Image struct {
 	Size      int64            `js:"size"`
 	Config    descriptorInfo   `js:"config"`
 	Layers    []descriptorInfo `js:"layers"`
+	// Manifests are an index's images; empty for a single image.
+	Manifests []*Image `js:"manifests"`
+	// Platform is "os/arch[/variant]" of an index's image.
+	Platform string `js:"platform"`
 
 	image *registry.Image
 }
@@ -39,14 +44,86 @@ func newImage(img *registry.Image) *Image {
 		Digest:    digest.FromBytes(img.Manifest).String(),
 		MediaType: img.MediaType,
 		Size:      int64(len(img.Manifest)),
-		Config:    infoOf(img.Config.Descriptor()),
 		Layers:    make([]descriptorInfo, 0, len(img.Layers)),
+		Manifests: make([]*Image, 0, len(img.Manifests)),
 		image:     img,
+	}
+	if img.Config != nil {
+		out.Config = infoOf(img.Config.Descriptor())
 	}
 	for _, l := range img.Layers {
 		out.Layers = append(out.Layers, infoOf(l.Descriptor()))
 	}
+	var index ocispec.Index
+	if img.IsIndex() && json.Unmarshal(img.Manifest, &index) == nil {
+		for i, child := range img.Manifests {
+			c := newImage(child)
+			if i < len(index.Manifests) && index.Manifests[i].Platform != nil {
+				p := index.Manifests[i].Platform
+				c.Platform = p.OS + "/" + p.Architecture
+				if p.Variant != "" {
+					c.Platform += "/" + p.Variant
+				}
+			}
+			out.Manifests = append(out.Manifests, c)
+		}
+	}
 	return out
+}
+
+// artifact is registry.artifact({ artifactType, size, subject, annotations,
+// seed, configMediaType }).
+func (mi *ModuleInstance) artifact(call sobek.FunctionCall) sobek.Value {
+	rt := mi.vu.Runtime()
+	r := newOptionReader(rt, "artifact", call.Argument(0), "artifactType", "size", "subject", "annotations", "seed", "configMediaType")
+	opts := content.ArtifactOptions{Size: 512}
+	r.string("artifactType", &opts.ArtifactType)
+	r.size("size", &opts.Size)
+	opts.Seed = readSeed(r)
+	opts.Annotations = r.stringMap("annotations")
+	r.string("configMediaType", &opts.ConfigMediaType)
+	if v := r.get("subject"); v != nil && r.err == nil {
+		opts.Subject = subjectArg(rt, v)
+	}
+	if r.err == nil && isMissing(call.Argument(0)) {
+		r.err = fmt.Errorf("artifact: want { artifactType, size, subject, annotations }")
+	}
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	img, err := content.Artifact(opts)
+	if err != nil {
+		throw(rt, fmt.Errorf("artifact: %w", err))
+	}
+	return rt.ToValue(newImage(img))
+}
+
+// subjectArg reads an artifact's subject: an image from generate/load (or
+// one of its manifests), or a descriptor { digest, mediaType, size } such
+// as push and getManifest results give.
+func subjectArg(rt *sobek.Runtime, v sobek.Value) *ocispec.Descriptor {
+	if img, ok := v.Export().(*Image); ok {
+		return &ocispec.Descriptor{MediaType: img.MediaType, Digest: digest.Digest(img.Digest), Size: img.Size}
+	}
+	r := &optionReader{rt: rt, call: "artifact: subject"}
+	obj, ok := v.(*sobek.Object)
+	if !ok {
+		throw(rt, fmt.Errorf("artifact: subject must be an image or { digest, mediaType, size }, got %s", describe(v)))
+	}
+	r.obj = obj
+	var d, mediaType string
+	var size int64
+	r.string("digest", &d)
+	r.string("mediaType", &mediaType)
+	r.size("size", &size)
+	parsed, err := digest.Parse(d)
+	if r.err == nil && (err != nil || mediaType == "" || size <= 0) {
+		r.err = fmt.Errorf("artifact: subject needs a valid digest, a mediaType and a size, got digest %q, mediaType %q, size %d", d, mediaType, size)
+	}
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	return &ocispec.Descriptor{MediaType: mediaType, Digest: parsed, Size: size}
 }
 
 // Blob is what registry.blob() returns.

@@ -49,6 +49,7 @@ func (mi *ModuleInstance) Exports() modules.Exports {
 		"generate": mi.generate,
 		"blob":     mi.blob,
 		"load":     mi.load,
+		"artifact": mi.artifact,
 	}
 	return modules.Exports{Default: named, Named: named}
 }

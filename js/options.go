@@ -239,7 +239,7 @@ func parsePullOptions(rt *sobek.Runtime, v sobek.Value) (registry.PullOptions, e
 	r.bool("verify", &o.Verify)
 	r.int("concurrency", 1, 64, &o.Concurrency)
 	r.string("platform", &o.Platform)
-	if r.err == nil && o.Platform != "" {
+	if r.err == nil && o.Platform != "" && o.Platform != registry.PlatformAll {
 		if _, err := registry.ParsePlatform(o.Platform); err != nil {
 			return o, fmt.Errorf("pull: %w", err)
 		}
@@ -290,7 +290,7 @@ func parseUploadOptions(rt *sobek.Runtime, v sobek.Value) (registry.UploadOption
 }
 
 func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
-	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format")
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "platforms")
 	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
 	r.int("layers", 0, content.MaxLayers, &o.Layers)
 	r.size("layerSize", &o.LayerSize)
@@ -298,7 +298,31 @@ func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOpt
 	format := string(o.Format)
 	r.string("format", &format)
 	o.Format = content.Format(format)
+	o.Platforms = r.strings("platforms")
 	return o, r.err
+}
+
+// strings reads a list of strings.
+func (r *optionReader) strings(key string) []string {
+	v := r.get(key)
+	if v == nil {
+		return nil
+	}
+	list, ok := v.Export().([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, isString := x.(string)
+		if !isString {
+			ok = false
+			break
+		}
+		out = append(out, s)
+	}
+	if !ok {
+		r.fail(key, "a list of strings", v)
+		return nil
+	}
+	return out
 }
 
 // readSeed reads a seed: a whole number from 0 to 2^53, what JS holds exactly.

@@ -40,6 +40,9 @@ type GenerateOptions struct {
 	LayerSize int64   // bytes of each layer blob (see tarLayer for rounding)
 	Seed      *uint64 // nil: a fresh seed, so every blob is new to the registry
 	Format    Format  // "" means FormatOCI
+	// Platforms, when given, make an index of one image per platform
+	// ("os/arch[/variant]"), each with its own layers.
+	Platforms []string
 }
 
 // Generate makes a valid image of random layers. Its bytes are a pure
@@ -63,6 +66,14 @@ func Generate(opts GenerateOptions) (*registry.Image, error) {
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
+	if len(opts.Platforms) > 0 {
+		return generateIndex(opts, seed)
+	}
+	return generateImage(opts, seed, ocispec.Platform{OS: "linux", Architecture: "amd64"})
+}
+
+// generateImage makes one platform's image.
+func generateImage(opts GenerateOptions, seed uint64, platform ocispec.Platform) (*registry.Image, error) {
 	img := &registry.Image{}
 	diffIDs := make([]digest.Digest, 0, opts.Layers)
 	for i := range opts.Layers {
@@ -80,7 +91,7 @@ func Generate(opts GenerateOptions) (*registry.Image, error) {
 	}
 	config, err := json.Marshal(ocispec.Image{
 		Created:  &layerEpoch,
-		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
+		Platform: platform,
 		Config: ocispec.ImageConfig{Labels: map[string]string{
 			"org.opencontainers.image.vendor": "xk6-registry",
 			"io.k6.registry.seed":             strconv.FormatUint(seed, 10),

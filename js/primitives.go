@@ -1,0 +1,286 @@
+package js
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/grafana/sobek"
+
+	"github.com/xk6-registry/xk6-registry/registry"
+)
+
+// The single-request primitives: each is one registry call with its own
+// registry_op, returning { ok, status, error, ... } like pull and push.
+
+func (c *Client) getManifest(call sobek.FunctionCall) sobek.Value {
+	c.inVU("getManifest")
+	rt := c.mi.vu.Runtime()
+	ref := c.reference("getManifest", call.Argument(0))
+	r := newOptionReader(rt, "getManifest", call.Argument(1), "accept")
+	var accept []string
+	if v := r.get("accept"); v != nil {
+		switch a := v.Export().(type) {
+		case string:
+			accept = []string{a}
+		case []any:
+			for _, x := range a {
+				s, ok := x.(string)
+				if !ok {
+					r.fail("accept", "a media type or a list of them", v)
+					break
+				}
+				accept = append(accept, s)
+			}
+		default:
+			r.fail("accept", "a media type or a list of them", v)
+		}
+	}
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	res, err := c.client.GetManifest(c.mi.vu.Context(), ref, accept)
+	fields := map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil}
+	if err == nil {
+		// The runtime's JSON.parse keeps key order, so a script that puts
+		// the object back gets the same bytes and digest.
+		parse, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+		if parsed, perr := parse(sobek.Undefined(), rt.ToValue(string(res.Body))); perr == nil {
+			fields["manifest"] = parsed
+		}
+	}
+	return c.result("getManifest", res.Status, err, fields)
+}
+
+func (c *Client) headManifest(call sobek.FunctionCall) sobek.Value {
+	c.inVU("headManifest")
+	ref := c.reference("headManifest", call.Argument(0))
+	res, err := c.client.HeadManifest(c.mi.vu.Context(), ref)
+	return c.result("headManifest", res.Status, err, map[string]any{
+		"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size,
+	})
+}
+
+func (c *Client) putManifest(call sobek.FunctionCall) sobek.Value {
+	c.inVU("putManifest")
+	rt := c.mi.vu.Runtime()
+	ref := c.reference("putManifest", call.Argument(0))
+	body, fieldType := manifestBytes(rt, call.Argument(1))
+	r := newOptionReader(rt, "putManifest", call.Argument(2), "mediaType")
+	mediaType := fieldType
+	r.string("mediaType", &mediaType)
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	if mediaType == "" {
+		throw(rt, fmt.Errorf("putManifest: the manifest has no mediaType field; pass { mediaType }"))
+	}
+	res, err := c.client.PutManifest(c.mi.vu.Context(), ref, mediaType, body)
+	return c.result("putManifest", res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
+}
+
+// manifestBytes takes a manifest as a string, sent as is, or an object,
+// serialised by the runtime's own JSON.stringify so key order is kept.
+func manifestBytes(rt *sobek.Runtime, v sobek.Value) ([]byte, string) {
+	var raw []byte
+	switch m := v.Export().(type) {
+	case string:
+		raw = []byte(m)
+	default:
+		obj, ok := v.(*sobek.Object)
+		if !ok || isMissing(v) {
+			throw(rt, fmt.Errorf("putManifest: the manifest must be an object or a JSON string, got %s", describe(v)))
+		}
+		stringify, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
+		s, err := stringify(sobek.Undefined(), obj)
+		if err != nil {
+			throw(rt, fmt.Errorf("putManifest: %w", err))
+		}
+		raw = []byte(s.String())
+	}
+	var probe struct {
+		MediaType string `json:"mediaType"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		throw(rt, fmt.Errorf("putManifest: the manifest is not JSON: %w", err))
+	}
+	return raw, probe.MediaType
+}
+
+func (c *Client) deleteManifest(call sobek.FunctionCall) sobek.Value {
+	c.inVU("deleteManifest")
+	ref := c.reference("deleteManifest", call.Argument(0))
+	status, err := c.client.DeleteManifest(c.mi.vu.Context(), ref)
+	return c.result("deleteManifest", status, err, nil)
+}
+
+// repoDigest reads the (repository, digest) arguments of blob calls.
+func (c *Client) repoDigest(call string, args sobek.FunctionCall) (string, string) {
+	rt := c.mi.vu.Runtime()
+	repo, ok := args.Argument(0).Export().(string)
+	if !ok {
+		throw(rt, fmt.Errorf("%s: the repository must be a string such as \"team/app\", got %s", call, describe(args.Argument(0))))
+	}
+	d, ok := args.Argument(1).Export().(string)
+	if !ok {
+		throw(rt, fmt.Errorf("%s: the digest must be a string such as \"sha256:...\", got %s", call, describe(args.Argument(1))))
+	}
+	return repo, d
+}
+
+// programmer reports an argument error of the registry package as the
+// script's, before any request: it is thrown, not returned.
+func (c *Client) programmer(call string, err error) {
+	var re *registry.Error
+	if err != nil && !asRegistryError(err, &re) {
+		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: %w", call, err))
+	}
+}
+
+func (c *Client) getBlob(call sobek.FunctionCall) sobek.Value {
+	c.inVU("getBlob")
+	rt := c.mi.vu.Runtime()
+	repo, d := c.repoDigest("getBlob", call)
+	r := newOptionReader(rt, "getBlob", call.Argument(2), "verify", "range")
+	opts := registry.GetBlobOptions{Verify: true}
+	r.bool("verify", &opts.Verify)
+	if v := r.get("range"); v != nil {
+		rg, ok := v.Export().([]any)
+		var lo, hi float64
+		var okLo, okHi bool
+		if ok && len(rg) == 2 {
+			lo, okLo = toFloat(rg[0])
+			hi, okHi = toFloat(rg[1])
+		}
+		if !ok || len(rg) != 2 || !okLo || !okHi || lo < 0 || hi < lo {
+			r.fail("range", "[start, end], inclusive, with 0 <= start <= end", v)
+		} else {
+			opts.Range = &[2]int64{int64(lo), int64(hi)}
+		}
+	}
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	res, err := c.client.GetBlob(c.mi.vu.Context(), repo, d, opts)
+	c.programmer("getBlob", err)
+	return c.result("getBlob", res.Status, err, map[string]any{"bytes": res.Bytes})
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+func (c *Client) headBlob(call sobek.FunctionCall) sobek.Value {
+	c.inVU("headBlob")
+	repo, d := c.repoDigest("headBlob", call)
+	res, err := c.client.HeadBlob(c.mi.vu.Context(), repo, d)
+	c.programmer("headBlob", err)
+	return c.result("headBlob", res.Status, err, map[string]any{"size": res.Size})
+}
+
+func (c *Client) deleteBlob(call sobek.FunctionCall) sobek.Value {
+	c.inVU("deleteBlob")
+	repo, d := c.repoDigest("deleteBlob", call)
+	status, err := c.client.DeleteBlob(c.mi.vu.Context(), repo, d)
+	c.programmer("deleteBlob", err)
+	return c.result("deleteBlob", status, err, nil)
+}
+
+func (c *Client) mountBlob(call sobek.FunctionCall) sobek.Value {
+	c.inVU("mountBlob")
+	repo, d := c.repoDigest("mountBlob", call)
+	from, ok := call.Argument(2).Export().(string)
+	if !ok {
+		throw(c.mi.vu.Runtime(), fmt.Errorf("mountBlob: the repository to mount from must be a string, got %s", describe(call.Argument(2))))
+	}
+	res, err := c.client.MountBlob(c.mi.vu.Context(), repo, d, from)
+	c.programmer("mountBlob", err)
+	return c.result("mountBlob", res.Status, err, map[string]any{"mounted": res.Mounted, "location": res.Location})
+}
+
+func (c *Client) listOptions(call string, v sobek.Value) registry.ListOptions {
+	r := newOptionReader(c.mi.vu.Runtime(), call, v, "n", "last", "all")
+	var o registry.ListOptions
+	r.int("n", 0, 1_000_000, &o.N)
+	r.string("last", &o.Last)
+	r.bool("all", &o.All)
+	if r.err != nil {
+		throw(c.mi.vu.Runtime(), r.err)
+	}
+	return o
+}
+
+func (c *Client) listTags(call sobek.FunctionCall) sobek.Value {
+	c.inVU("tags")
+	repo, ok := call.Argument(0).Export().(string)
+	if !ok {
+		throw(c.mi.vu.Runtime(), fmt.Errorf("tags: the repository must be a string, got %s", describe(call.Argument(0))))
+	}
+	opts := c.listOptions("tags", call.Argument(1))
+	res, err := c.client.Tags(c.mi.vu.Context(), repo, opts)
+	c.programmer("tags", err)
+	return c.result("tags", res.Status, err, map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages})
+}
+
+func (c *Client) catalog(call sobek.FunctionCall) sobek.Value {
+	c.inVU("catalog")
+	opts := c.listOptions("catalog", call.Argument(0))
+	res, err := c.client.Catalog(c.mi.vu.Context(), opts)
+	c.programmer("catalog", err)
+	return c.result("catalog", res.Status, err, map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages})
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (c *Client) referrers(call sobek.FunctionCall) sobek.Value {
+	c.inVU("referrers")
+	rt := c.mi.vu.Runtime()
+	repo, d := c.repoDigest("referrers", call)
+	r := newOptionReader(rt, "referrers", call.Argument(2), "artifactType")
+	var artifactType string
+	r.string("artifactType", &artifactType)
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	res, err := c.client.Referrers(c.mi.vu.Context(), repo, d, artifactType)
+	c.programmer("referrers", err)
+	var manifests any = []any{}
+	if raw, jerr := json.Marshal(res.Manifests); jerr == nil {
+		_ = json.Unmarshal(raw, &manifests)
+	}
+	return c.result("referrers", res.Status, err, map[string]any{
+		"manifests": manifests, "filtered": res.Filtered, "fallback": res.Fallback,
+	})
+}
+
+func (c *Client) location(call string, v sobek.Value) string {
+	loc, ok := v.Export().(string)
+	if !ok || loc == "" {
+		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: want an upload location (a URL the registry gave), got %s", call, describe(v)))
+	}
+	return loc
+}
+
+func (c *Client) cancelUpload(call sobek.FunctionCall) sobek.Value {
+	c.inVU("cancelUpload")
+	status, err := c.client.CancelUpload(c.mi.vu.Context(), c.location("cancelUpload", call.Argument(0)))
+	c.programmer("cancelUpload", err)
+	return c.result("cancelUpload", status, err, nil)
+}
+
+func (c *Client) uploadStatus(call sobek.FunctionCall) sobek.Value {
+	c.inVU("uploadStatus")
+	res, err := c.client.UploadStatus(c.mi.vu.Context(), c.location("uploadStatus", call.Argument(0)))
+	c.programmer("uploadStatus", err)
+	return c.result("uploadStatus", res.Status, err, map[string]any{"offset": res.Offset, "location": res.Location})
+}

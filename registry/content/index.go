@@ -1,0 +1,62 @@
+package content
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/xk6-registry/xk6-registry/registry"
+)
+
+// maxPlatforms bounds a generated index.
+const maxPlatforms = 64
+
+// generateIndex makes an index of one image per platform: an OCI index,
+// or a docker manifest list for the docker format. Each platform's layers
+// come from its own seed, derived from the index's, so platforms share no
+// blob, as real multi-arch builds do not.
+func generateIndex(opts GenerateOptions, seed uint64) (*registry.Image, error) {
+	if len(opts.Platforms) > maxPlatforms {
+		return nil, fmt.Errorf("platforms: %d is more than %d", len(opts.Platforms), maxPlatforms)
+	}
+	indexType := ocispec.MediaTypeImageIndex
+	if opts.Format == FormatDocker {
+		indexType = registry.MediaTypeDockerManifestList
+	}
+	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: indexType}
+	img := &registry.Image{MediaType: indexType}
+	seen := map[string]bool{}
+	for i, p := range opts.Platforms {
+		platform, err := registry.ParsePlatform(p)
+		if err != nil {
+			return nil, fmt.Errorf("platforms[%d]: %w", i, err)
+		}
+		if seen[p] {
+			return nil, fmt.Errorf("platforms[%d]: %q is listed twice", i, p)
+		}
+		seen[p] = true
+		child, err := generateImage(opts, platformSeed(seed, i), platform)
+		if err != nil {
+			return nil, err
+		}
+		img.Manifests = append(img.Manifests, child)
+		index.Manifests = append(index.Manifests, ocispec.Descriptor{
+			MediaType: child.MediaType,
+			Digest:    digest.FromBytes(child.Manifest),
+			Size:      int64(len(child.Manifest)),
+			Platform:  &platform,
+		})
+	}
+	var err error
+	img.Manifest, err = json.Marshal(index)
+	return img, err
+}
+
+// platformSeed derives platform i's seed; a fixed golden-ratio step keeps
+// it a pure function of the index's seed.
+func platformSeed(seed uint64, i int) uint64 {
+	return seed + uint64(i+1)*0x9e3779b97f4a7c15
+}
