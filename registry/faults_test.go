@@ -2,9 +2,14 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,4 +134,63 @@ func TestLocationsAreFollowedAsGiven(t *testing.T) {
 		"PUT /elsewhere/session-2?_state=def&digest=" + d[:6] + "%3A" + d[7:],
 	}, seen)
 	assert.Equal(t, srv.URL+"/v2/rel/app/blobs/"+d, res.Location)
+}
+
+// TestChunkedUploadResumesAfter416 serves a session that drops the second
+// chunk once and answers it with 416, as a registry that lost a write does;
+// the client must ask the session for its Range and resume from there.
+func TestChunkedUploadResumesAfter416(t *testing.T) {
+	t.Parallel()
+	data := []byte(strings.Repeat("0123456789", 30)) // 300 bytes, chunks of 100
+	var (
+		mu       sync.Mutex
+		held     []byte
+		refused  bool
+		requests []string
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v2/resume/app/blobs/uploads/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", "/v2/resume/session/s")
+		w.WriteHeader(http.StatusAccepted)
+	})
+	mux.HandleFunc("/v2/resume/session/s", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests = append(requests, r.Method+" "+r.Header.Get("Content-Range"))
+		switch r.Method {
+		case http.MethodPatch:
+			body, _ := io.ReadAll(r.Body)
+			start, _, _ := strings.Cut(r.Header.Get("Content-Range"), "-")
+			if start != strconv.Itoa(len(held)) || (len(held) == 100 && !refused) {
+				refused = true
+				w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+				return
+			}
+			held = append(held, body...)
+			w.Header().Set("Range", fmt.Sprintf("0-%d", len(held)-1))
+			w.Header().Set("Location", "/v2/resume/session/s")
+			w.WriteHeader(http.StatusAccepted)
+		case http.MethodGet:
+			w.Header().Set("Range", fmt.Sprintf("0-%d", len(held)-1))
+			w.Header().Set("Location", "/v2/resume/session/s")
+			w.WriteHeader(http.StatusNoContent)
+		case http.MethodPut:
+			if digest.FromBytes(held).String() != r.URL.Query().Get("digest") {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Location", "/v2/resume/app/blobs/"+r.URL.Query().Get("digest"))
+			w.WriteHeader(http.StatusCreated)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := registry.New(registry.Config{URL: srv.URL})
+	require.NoError(t, err)
+	res, err := c.UploadBlob(context.Background(), "resume/app", newHeldBlob("application/octet-stream", data),
+		registry.UploadOptions{Mode: registry.UploadChunked, ChunkSize: 100})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, res.Status)
+	assert.Equal(t, data, held, "the registry holds the blob whole, each byte once")
+	assert.Equal(t, []string{"PATCH 0-99", "PATCH 100-199", "GET ", "PATCH 100-199", "PATCH 200-299", "PUT "}, requests)
 }
