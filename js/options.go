@@ -290,7 +290,7 @@ func parseUploadOptions(rt *sobek.Runtime, v sobek.Value) (registry.UploadOption
 }
 
 func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
-	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "platforms")
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "platforms", "base")
 	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
 	r.int("layers", 0, content.MaxLayers, &o.Layers)
 	r.size("layerSize", &o.LayerSize)
@@ -299,6 +299,14 @@ func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOpt
 	r.string("format", &format)
 	o.Format = content.Format(format)
 	o.Platforms = r.strings("platforms")
+	if v := r.get("base"); v != nil && r.err == nil {
+		base, ok := v.Export().(*Image)
+		if !ok || base.image == nil {
+			r.fail("base", "an image from registry.generate() or registry.load()", v)
+		} else {
+			o.Base = base.image
+		}
+	}
 	return o, r.err
 }
 

@@ -159,3 +159,35 @@ func TestGeneratedImagesAreValidForAnotherClient(t *testing.T) {
 		assert.Equal(t, img.MediaType, string(mt))
 	}
 }
+
+func TestGenerateOnABaseSharesItsLayers(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{})
+	c, err := registry.New(registry.Config{URL: reg.URL})
+	require.NoError(t, err)
+	base, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 8192})
+	require.NoError(t, err)
+	app, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 8192, Base: base})
+	require.NoError(t, err)
+	require.Len(t, app.Layers, 3)
+	assert.Equal(t, base.Layers[0].Descriptor(), app.Layers[0].Descriptor())
+	assert.Equal(t, base.Layers[1].Descriptor(), app.Layers[1].Descriptor())
+
+	_, err = c.Push(context.Background(), "farm/base:1", base, registry.PushOptions{})
+	require.NoError(t, err)
+	res, err := c.Push(context.Background(), "farm/app:1", app, registry.PushOptions{UploadOptions: registry.UploadOptions{MountFrom: "farm/base"}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Mounted, "the base's layers are mounted, not sent")
+	assert.Equal(t, 2, res.Uploaded, "the new layer and the config are sent")
+	r, err := name.ParseReference(reg.Host+"/farm/app:1", name.Insecure)
+	require.NoError(t, err)
+	got, err := remote.Image(r)
+	require.NoError(t, err)
+	require.NoError(t, registrytest.ValidateImage(got), "diff_ids of base and new layers line up")
+
+	index, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Platforms: []string{"linux/amd64", "linux/arm64"}})
+	require.NoError(t, err)
+	_, err = content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Base: index})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "an index cannot be a base")
+}

@@ -43,6 +43,9 @@ type GenerateOptions struct {
 	// Platforms, when given, make an index of one image per platform
 	// ("os/arch[/variant]"), each with its own layers.
 	Platforms []string
+	// Base, when given, is an image whose layers come first, as FROM in a
+	// Dockerfile: images built on one base share its blobs.
+	Base *registry.Image
 }
 
 // Generate makes a valid image of random layers. Its bytes are a pure
@@ -76,6 +79,14 @@ func Generate(opts GenerateOptions) (*registry.Image, error) {
 func generateImage(opts GenerateOptions, seed uint64, platform ocispec.Platform) (*registry.Image, error) {
 	img := &registry.Image{}
 	diffIDs := make([]digest.Digest, 0, opts.Layers)
+	if opts.Base != nil {
+		baseDiffIDs, err := diffIDsOf(opts.Base)
+		if err != nil {
+			return nil, fmt.Errorf("base: %w", err)
+		}
+		img.Layers = append(img.Layers, opts.Base.Layers...)
+		diffIDs = append(diffIDs, baseDiffIDs...)
+	}
 	for i := range opts.Layers {
 		layer, diffID, err := generatedLayer(seed, i, opts.LayerSize, opts.Format, opts.Seed != nil)
 		if err != nil {
@@ -165,3 +176,26 @@ func generatedLayer(seed uint64, index int, size int64, format Format, keep bool
 		},
 	}, d.diffID, nil
 }
+
+// diffIDsOf reads an image's diff_ids from its config, which is small.
+func diffIDsOf(img *registry.Image) ([]digest.Digest, error) {
+	if img.IsIndex() || img.Config == nil {
+		return nil, fmt.Errorf("an index cannot be a base; pick one of its images")
+	}
+	rc, err := img.Config.Open(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var cfg ocispec.Image
+	if err := json.NewDecoder(io.LimitReader(rc, maxConfigSize)).Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("reading its config: %w", err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(img.Layers) {
+		return nil, fmt.Errorf("its config has %d diff_ids for %d layers", len(cfg.RootFS.DiffIDs), len(img.Layers))
+	}
+	return cfg.RootFS.DiffIDs, nil
+}
+
+// maxConfigSize bounds an image config read into memory.
+const maxConfigSize = 4 << 20
