@@ -91,7 +91,7 @@ export interface PullOptions {
   verify?: boolean;
   /** Blobs fetched at once, 1 to 64. Default 1; the docker client uses 3. */
   concurrency?: number;
-  /** The manifest of an index to pull: `"os/arch[/variant]"`. Default `"linux/amd64"`. */
+  /** The manifest of an index to pull: `"os/arch[/variant]"`, or `"all"` for every one. Default `"linux/amd64"`. */
   platform?: string;
 }
 
@@ -131,6 +131,8 @@ export interface PushResult extends Result {
   uploaded: number;
   skipped: number;
   mounted: number;
+  /** For an artifact with a subject on a registry without the referrers API: the tag-schema tag updated. */
+  fallbackTag: string | null;
 }
 
 export interface UploadResult extends Result {
@@ -148,7 +150,7 @@ export interface Descriptor {
   mediaType: string;
 }
 
-/** An image from {@link generate} or {@link load}, ready to push. */
+/** An image from {@link generate}, {@link load} or {@link artifact}, ready to push; or an index of images. */
 export interface Image {
   /** The manifest digest. */
   digest: string;
@@ -157,6 +159,36 @@ export interface Image {
   size: number;
   config: Descriptor;
   layers: Descriptor[];
+  /** An index's images, each with its `platform`; empty for a single image. */
+  manifests: Image[];
+  /** `"os/arch[/variant]"` of an index's image; empty otherwise. */
+  platform: string;
+}
+
+/** A descriptor as registries list them (referrers, indexes). */
+export interface ListedDescriptor extends Descriptor {
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface ManifestResult extends Result {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface GetManifestResult extends ManifestResult {
+  /** The manifest, parsed; key order kept, so putting it back gives the same digest. */
+  manifest: any;
+}
+
+export interface ListOptions {
+  /** Page size asked for. */
+  n?: number;
+  /** List after this entry. */
+  last?: string;
+  /** Follow `Link` headers to the end. */
+  all?: boolean;
 }
 
 /** A blob from {@link blob}, ready for {@link Client.uploadLayer}. */
@@ -180,6 +212,36 @@ export class Client {
   push(ref: string, image: Image, options?: PushOptions): PushResult;
   /** Upload one blob into `repository`. */
   uploadLayer(repository: string, blob: Blob, options?: UploadOptions): UploadResult;
+
+  /** `GET` a manifest; `accept` overrides the media types asked for. */
+  getManifest(ref: string, options?: { accept?: string | string[] }): GetManifestResult;
+  /** `HEAD` a manifest. */
+  headManifest(ref: string): ManifestResult;
+  /** `PUT` a manifest, an object or a JSON string; `mediaType` defaults to the manifest's field. */
+  putManifest(ref: string, manifest: object | string, options?: { mediaType?: string }): Result & { digest: string; location: string };
+  /** `DELETE` a manifest by digest, or a tag by tag. */
+  deleteManifest(ref: string): Result;
+  /** `GET` a blob; `range: [start, end]` (inclusive) asks for part of it (206). */
+  getBlob(repository: string, digest: string, options?: { verify?: boolean; range?: [number, number] }): Result & { bytes: number };
+  /** `HEAD` a blob. */
+  headBlob(repository: string, digest: string): Result & { size: number };
+  /** `DELETE` a blob. */
+  deleteBlob(repository: string, digest: string): Result;
+  /** Cross-repository mount; when the registry opens a session instead, it is cancelled and `mounted` is false. */
+  mountBlob(repository: string, digest: string, fromRepository: string): Result & { mounted: boolean; location: string };
+  /** List tags; `next` is the next page's URL, `null` at the end. */
+  tags(repository: string, options?: ListOptions): Result & { tags: string[]; next: string | null; pages: number };
+  /** List repositories. */
+  catalog(options?: ListOptions): Result & { repositories: string[]; next: string | null; pages: number };
+  /**
+   * Manifests whose subject is `digest`. Falls back to the referrers tag schema on a 404; `fallback` says so.
+   * `filtered` says the registry applied `artifactType` itself; the client filters otherwise.
+   */
+  referrers(repository: string, digest: string, options?: { artifactType?: string }): Result & { manifests: ListedDescriptor[]; filtered: boolean; fallback: boolean };
+  /** `DELETE` an upload session. */
+  cancelUpload(location: string): Result;
+  /** `GET` an upload session: the bytes it holds and where it continues. */
+  uploadStatus(location: string): Result & { offset: number; location: string };
 }
 
 export interface GenerateOptions {
@@ -191,7 +253,27 @@ export interface GenerateOptions {
   seed?: number;
   /** `"oci"` (uncompressed tar layers, the default) or `"docker"` (gzip-wrapped). */
   format?: "oci" | "docker";
+  /** One image per platform (`"os/arch[/variant]"`) under an index. */
+  platforms?: string[];
+  /** An image whose layers come first, shared with every image built on it. */
+  base?: Image;
 }
+
+export interface ArtifactOptions {
+  /** Required, e.g. `"application/spdx+json"`. */
+  artifactType: string;
+  /** Bytes of its one layer of random content. Default 512. */
+  size?: Size;
+  /** The image it refers to: an {@link Image}, or `{ digest, mediaType, size }`. */
+  subject?: Image | Descriptor;
+  annotations?: Record<string, string>;
+  seed?: number;
+  /** A small JSON config blob of this type; the empty descriptor when unset. */
+  configMediaType?: string;
+}
+
+/** An OCI artifact manifest with a subject: a signature, an SBOM, an attestation. Push it by digest. */
+export function artifact(options: ArtifactOptions): Image;
 
 /** Make a valid image of random tar layers, streamed on push, never held whole. */
 export function generate(options?: GenerateOptions): Image;
