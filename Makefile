@@ -15,8 +15,12 @@ BIN      := $(CURDIR)/bin
 XK6      := $(BIN)/xk6
 REGISTRY := $(BIN)/registry
 K6       := $(BIN)/k6
+# Debian's docker-registry (distribution v2.8.2), for the interoperability matrix.
+DEBIAN_REGISTRY := /usr/bin/docker-registry
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export REGISTRY_BIN := $(REGISTRY)
+export DEBIAN_REGISTRY_BIN := $(DEBIAN_REGISTRY)
 export K6_BIN       := $(K6)
 export K6_NO_USAGE_REPORT := true
 
@@ -28,13 +32,17 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 .PHONY: tools
-tools: $(XK6) $(REGISTRY) ## Install xk6 and the distribution registry into bin/
+tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) ## Install xk6 and distribution v3.1.2 into bin/, and Debian's docker-registry
 
 $(XK6): tools/go.mod tools/go.sum
 	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
 
 $(REGISTRY):
 	GOBIN=$(BIN) go install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
+
+$(DEBIAN_REGISTRY):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-registry
 
 .PHONY: build
 build: $(K6) ## Build k6 with this extension into bin/k6

@@ -12,6 +12,7 @@ type config struct {
 	secret   string // http.secret, so the registry does not warn about a random one
 	htpasswd *htpasswdAuth
 	token    *tokenAuth
+	logLevel string // "" means warn
 }
 
 type htpasswdAuth struct {
@@ -29,7 +30,11 @@ type tokenAuth struct {
 func (c config) yaml() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "version: 0.1\n")
-	fmt.Fprintf(&b, "log:\n  level: warn\n  formatter: text\n")
+	level := c.logLevel
+	if level == "" {
+		level = "warn"
+	}
+	fmt.Fprintf(&b, "log:\n  level: %s\n  formatter: text\n", level)
 	fmt.Fprintf(&b, "storage:\n")
 	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %q\n", c.rootDir)
 	fmt.Fprintf(&b, "  delete:\n    enabled: true\n")

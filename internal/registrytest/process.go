@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -39,15 +40,21 @@ type process struct {
 // logs its output if the test failed.
 func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *process {
 	t.Helper()
-	f, err := ln.File()
-	if err != nil {
-		t.Fatalf("registry listener: %v", err)
-	}
-	defer f.Close()
 	p := &process{log: &tailBuffer{max: logTail}, done: make(chan struct{})}
-	p.cmd = exec.Command("/bin/sh", "-c", activate, bin, "serve", configPath)
-	p.cmd.Env = append(childEnv(os.Environ()), "LISTEN_FDS=1")
-	p.cmd.ExtraFiles = []*os.File{f} // fd 3, SD_LISTEN_FDS_START
+	if ln == nil {
+		// A registry without socket activation binds the config's address.
+		p.cmd = exec.Command(bin, "serve", configPath)
+		p.cmd.Env = childEnv(os.Environ())
+	} else {
+		f, err := ln.File()
+		if err != nil {
+			t.Fatalf("registry listener: %v", err)
+		}
+		defer f.Close()
+		p.cmd = exec.Command("/bin/sh", "-c", activate, bin, "serve", configPath)
+		p.cmd.Env = append(childEnv(os.Environ()), "LISTEN_FDS=1")
+		p.cmd.ExtraFiles = []*os.File{f} // fd 3, SD_LISTEN_FDS_START
+	}
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	p.cmd.WaitDelay = 5 * time.Second
@@ -56,7 +63,9 @@ func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *pr
 	}
 	// Only the registry may hold the socket now: if it dies, clients get
 	// connection refused instead of waiting on a backlog no one accepts.
-	_ = ln.Close()
+	if ln != nil {
+		_ = ln.Close()
+	}
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
@@ -149,3 +158,26 @@ func (b *tailBuffer) String() string {
 	defer b.mu.Unlock()
 	return string(b.buf)
 }
+
+// listeningAddr waits until the registry logs the address it bound
+// ("listening on 127.0.0.1:PORT"), it exits, or readyTimeout passes.
+func (p *process) listeningAddr() (string, error) {
+	ticker := time.NewTicker(readyPoll)
+	defer ticker.Stop()
+	deadline := time.NewTimer(readyTimeout)
+	defer deadline.Stop()
+	for {
+		if m := listeningRegexp.FindStringSubmatch(p.log.String()); m != nil {
+			return m[1], nil
+		}
+		select {
+		case <-p.done:
+			return "", fmt.Errorf("registry exited before listening: %v", p.err)
+		case <-deadline.C:
+			return "", fmt.Errorf("registry did not log its address within %s", readyTimeout)
+		case <-ticker.C:
+		}
+	}
+}
+
+var listeningRegexp = regexp.MustCompile(`listening on (127\.0\.0\.1:[0-9]+)`)
