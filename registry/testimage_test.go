@@ -94,3 +94,11 @@ func tarOf(t testing.TB, data []byte) []byte {
 	require.NoError(t, tw.Close())
 	return buf.Bytes()
 }
+
+// registryDescriptor is the descriptor of an image's manifest, as a subject.
+func registryDescriptor(img *registry.Image) ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: img.MediaType, Digest: digest.FromBytes(img.Manifest), Size: int64(len(img.Manifest))}
+}
+
+// digestOf is an image's manifest digest.
+func digestOf(img *registry.Image) string { return digest.FromBytes(img.Manifest).String() }

@@ -190,12 +190,12 @@ func (c *Client) mountBlob(ctx context.Context, repo string, d digest.Digest, fr
 	if err := expect(resp, OpBlobMount, http.StatusCreated, http.StatusAccepted); err != nil {
 		return false, resp.StatusCode, "", err
 	}
+	if resp.StatusCode == http.StatusCreated {
+		return true, resp.StatusCode, c.blobLocation(repo, d, resp), nil
+	}
 	loc, err := location(OpBlobMount, resp)
 	if err != nil {
 		return false, resp.StatusCode, "", err
-	}
-	if resp.StatusCode == http.StatusCreated {
-		return true, resp.StatusCode, loc.String(), nil
 	}
 	c.cancelUpload(ctx, &uploadSession{repo: repo, location: loc}, scopes)
 	return false, resp.StatusCode, "", nil
@@ -322,11 +322,18 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 		return resp.StatusCode, "", &Error{Op: OpUploadComplete, Status: resp.StatusCode, Code: CodeDigestMismatch,
 			Message: fmt.Sprintf("registry stored the blob as %s, want %s", got, desc.Digest)}
 	}
-	loc, err := location(OpUploadComplete, resp)
-	if err != nil {
-		return resp.StatusCode, "", err
+	return resp.StatusCode, c.blobLocation(s.repo, desc.Digest, resp), nil
+}
+
+// blobLocation is where a stored blob is, from the response that stored
+// it. Some registries (go-containerregistry's) send no Location with the
+// 201; the blob is then at its canonical URL. Only uploads in progress must
+// follow Location to the letter, and this is not one.
+func (c *Client) blobLocation(repo string, d digest.Digest, resp *http.Response) string {
+	if loc, err := location(OpUploadComplete, resp); err == nil {
+		return loc.String()
 	}
-	return resp.StatusCode, loc.String(), nil
+	return c.endpoint(repo + "/blobs/" + d.String()).String()
 }
 
 // uploadPost sends the blob in the POST that opens the session, with its
@@ -350,12 +357,12 @@ func (c *Client) uploadPost(ctx context.Context, repo string, blob BlobSource, d
 	if err := expect(resp, OpUploadStart, http.StatusCreated, http.StatusAccepted); err != nil {
 		return resp.StatusCode, "", err
 	}
+	if resp.StatusCode == http.StatusCreated {
+		return resp.StatusCode, c.blobLocation(repo, desc.Digest, resp), nil
+	}
 	loc, err := location(OpUploadStart, resp)
 	if err != nil {
 		return resp.StatusCode, "", err
-	}
-	if resp.StatusCode == http.StatusCreated {
-		return resp.StatusCode, loc.String(), nil
 	}
 	session := &uploadSession{repo: repo, location: loc}
 	// "0-0" is what registries say of an empty session and of one holding a
@@ -379,21 +386,28 @@ func (c *Client) cancelUpload(ctx context.Context, s *uploadSession, scopes []st
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	status := c.deleteSession(ctx, s, scopes)
-	if status != http.StatusRequestedRangeNotSatisfiable {
-		return
-	}
-	// The location is stale: a request cut short left the registry holding
-	// bytes the URL's state does not know of (distribution checks _state).
-	// The session tells where it stands now; delete that.
-	held, err := c.uploadStatus(ctx, s, scopes)
-	if err != nil {
-		return
-	}
-	if loc, err := url.Parse(held.Location); err == nil {
-		c.deleteSession(ctx, &uploadSession{repo: s.repo, location: loc}, scopes)
+	// A 416 means the location is stale: a request cut short left the
+	// registry holding bytes the URL's state does not know of (distribution
+	// checks _state), and it may still be writing them. Ask the session
+	// where it stands and delete that, a bounded number of times.
+	for range maxCleanupRounds {
+		if c.deleteSession(ctx, s, scopes) != http.StatusRequestedRangeNotSatisfiable {
+			return
+		}
+		held, err := c.uploadStatus(ctx, s, scopes)
+		if err != nil {
+			return
+		}
+		loc, err := url.Parse(held.Location)
+		if err != nil {
+			return
+		}
+		s = &uploadSession{repo: s.repo, location: loc}
 	}
 }
+
+// maxCleanupRounds bounds the DELETEs sent to one abandoned session.
+const maxCleanupRounds = 5
 
 // deleteSession sends DELETE for a session and returns the status, 0 if
 // none came.
