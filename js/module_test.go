@@ -121,6 +121,22 @@ func TestProgrammerErrorsThrowWithTheCulpritNamed(t *testing.T) {
 		`registry.blob({ seed: 1 })`:                                             `"size" is required`,
 		`registry.blob()`:                                                        "want { size, seed }",
 		`registry.load("./nope.tar")`:                                            "call it in the init context",
+		`client.getBlob("team/app", "sha256:abc")`:                               `invalid digest "sha256:abc"`,
+		`client.getBlob("team/app", img.digest, { range: [5, 1] })`:              `option "range" must be [start, end]`,
+		`client.getManifest("team/app:1", { accept: 7 })`:                        `option "accept"`,
+		`client.putManifest("team/app:1", "not json")`:                           "the manifest is not JSON",
+		`client.putManifest("team/app:1", { schemaVersion: 2 })`:                 "pass { mediaType }",
+		`client.tags("team/app", { n: -1 })`:                                     `option "n"`,
+		`client.catalog({ page: 2 })`:                                            `catalog: unknown option "page"`,
+		`client.referrers("team/app", img.digest, { type: "x" })`:                `referrers: unknown option "type"`,
+		`client.mountBlob("team/app", img.digest, "Bad")`:                        `repository name "Bad" is invalid`,
+		`client.uploadStatus("")`:                                                "want an upload location",
+		`registry.artifact({ size: 10 })`:                                        "artifactType is required",
+		`registry.artifact({ artifactType: "a/b", subject: { digest: "x" } })`:   "subject needs a valid digest",
+		`registry.generate({ platforms: ["linux"] })`:                            `platform "linux"`,
+		`registry.generate({ platforms: ["linux/amd64", "linux/amd64"] })`:       "listed twice",
+		`registry.generate({ base: { layers: [] } })`:                            `option "base"`,
+		`client.pull("team/app:1", { platform: "any" })`:                         `platform "any"`,
 	}
 	for code, want := range cases {
 		err := v.runErr(code)
