@@ -163,7 +163,7 @@ func (c *Client) result(call string, status int, err error, fields map[string]an
 	var re *registry.Error
 	switch {
 	case err == nil:
-	case asRegistryError(err, &re):
+	case errors.As(err, &re):
 		if status == 0 {
 			out["status"] = re.Status
 		}
@@ -205,5 +205,3 @@ func (c *Client) onTransfer(t registry.Transfer) {
 			float64(t.Bytes)/t.Duration.Seconds())
 	}
 }
-
-func asRegistryError(err error, re **registry.Error) bool { return errors.As(err, re) }

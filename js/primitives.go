@@ -127,15 +127,6 @@ func (c *Client) repoDigest(call string, args sobek.FunctionCall) (string, strin
 	return repo, d
 }
 
-// programmer reports an argument error of the registry package as the
-// script's, before any request: it is thrown, not returned.
-func (c *Client) programmer(call string, err error) {
-	var re *registry.Error
-	if err != nil && !asRegistryError(err, &re) {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: %w", call, err))
-	}
-}
-
 func (c *Client) getBlob(call sobek.FunctionCall) sobek.Value {
 	c.inVU("getBlob")
 	rt := c.mi.vu.Runtime()
@@ -161,7 +152,6 @@ func (c *Client) getBlob(call sobek.FunctionCall) sobek.Value {
 		throw(rt, r.err)
 	}
 	res, err := c.client.GetBlob(c.mi.vu.Context(), repo, d, opts)
-	c.programmer("getBlob", err)
 	return c.result("getBlob", res.Status, err, map[string]any{"bytes": res.Bytes})
 }
 
@@ -179,7 +169,6 @@ func (c *Client) headBlob(call sobek.FunctionCall) sobek.Value {
 	c.inVU("headBlob")
 	repo, d := c.repoDigest("headBlob", call)
 	res, err := c.client.HeadBlob(c.mi.vu.Context(), repo, d)
-	c.programmer("headBlob", err)
 	return c.result("headBlob", res.Status, err, map[string]any{"size": res.Size})
 }
 
@@ -187,7 +176,6 @@ func (c *Client) deleteBlob(call sobek.FunctionCall) sobek.Value {
 	c.inVU("deleteBlob")
 	repo, d := c.repoDigest("deleteBlob", call)
 	status, err := c.client.DeleteBlob(c.mi.vu.Context(), repo, d)
-	c.programmer("deleteBlob", err)
 	return c.result("deleteBlob", status, err, nil)
 }
 
@@ -199,7 +187,6 @@ func (c *Client) mountBlob(call sobek.FunctionCall) sobek.Value {
 		throw(c.mi.vu.Runtime(), fmt.Errorf("mountBlob: the repository to mount from must be a string, got %s", describe(call.Argument(2))))
 	}
 	res, err := c.client.MountBlob(c.mi.vu.Context(), repo, d, from)
-	c.programmer("mountBlob", err)
 	return c.result("mountBlob", res.Status, err, map[string]any{"mounted": res.Mounted, "location": res.Location})
 }
 
@@ -223,7 +210,6 @@ func (c *Client) listTags(call sobek.FunctionCall) sobek.Value {
 	}
 	opts := c.listOptions("tags", call.Argument(1))
 	res, err := c.client.Tags(c.mi.vu.Context(), repo, opts)
-	c.programmer("tags", err)
 	return c.result("tags", res.Status, err, map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages})
 }
 
@@ -231,7 +217,6 @@ func (c *Client) catalog(call sobek.FunctionCall) sobek.Value {
 	c.inVU("catalog")
 	opts := c.listOptions("catalog", call.Argument(0))
 	res, err := c.client.Catalog(c.mi.vu.Context(), opts)
-	c.programmer("catalog", err)
 	return c.result("catalog", res.Status, err, map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages})
 }
 
@@ -253,7 +238,6 @@ func (c *Client) referrers(call sobek.FunctionCall) sobek.Value {
 		throw(rt, r.err)
 	}
 	res, err := c.client.Referrers(c.mi.vu.Context(), repo, d, artifactType)
-	c.programmer("referrers", err)
 	var manifests any = []any{}
 	if raw, jerr := json.Marshal(res.Manifests); jerr == nil {
 		_ = json.Unmarshal(raw, &manifests)
@@ -274,13 +258,11 @@ func (c *Client) location(call string, v sobek.Value) string {
 func (c *Client) cancelUpload(call sobek.FunctionCall) sobek.Value {
 	c.inVU("cancelUpload")
 	status, err := c.client.CancelUpload(c.mi.vu.Context(), c.location("cancelUpload", call.Argument(0)))
-	c.programmer("cancelUpload", err)
 	return c.result("cancelUpload", status, err, nil)
 }
 
 func (c *Client) uploadStatus(call sobek.FunctionCall) sobek.Value {
 	c.inVU("uploadStatus")
 	res, err := c.client.UploadStatus(c.mi.vu.Context(), c.location("uploadStatus", call.Argument(0)))
-	c.programmer("uploadStatus", err)
 	return c.result("uploadStatus", res.Status, err, map[string]any{"offset": res.Offset, "location": res.Location})
 }
