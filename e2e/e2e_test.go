@@ -50,13 +50,14 @@ type point struct {
 	} `json:"data"`
 }
 
-func runK6(t *testing.T, reg *registrytest.Registry, script string) (points []point, output string) {
+func runK6(t *testing.T, reg *registrytest.Registry, script string, env ...string) (points []point, output string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.json")
 	cmd := exec.Command(k6Binary(t), "run", "--no-color", "--out", "json="+out, script)
 	cmd.Env = append(os.Environ(),
 		"REGISTRY_URL="+reg.URL, "REGISTRY_USER="+reg.Username, "REGISTRY_PASSWORD="+reg.Password,
 		"K6_NO_USAGE_REPORT=true")
+	cmd.Env = append(cmd.Env, env...)
 	combined, err := cmd.CombinedOutput()
 	require.NoError(t, err, "k6 run %s:\n%s", script, combined)
 
@@ -160,4 +161,20 @@ func TestEveryPrimitiveFromK6WithTokenAuth(t *testing.T) {
 		"blob_delete", "blob_mount", "tags", "catalog", "referrers", "upload_cancel", "token"} {
 		assert.True(t, ops[op], "no request with registry_op %q; saw %v\n%s", op, ops, output)
 	}
+}
+
+func TestRequestsGoThroughK6sNetworkStack(t *testing.T) {
+	t.Parallel()
+	script, err := filepath.Abs("testdata/network.js")
+	require.NoError(t, err)
+	reg := registrytest.Start(t, registrytest.Options{})
+	points, _ := runK6(t, reg, script)
+	sent := 0.0
+	for _, p := range points {
+		if p.Metric == "data_sent" {
+			sent += p.Data.Value
+		}
+	}
+	assert.Greater(t, sent, 4096.0, "data_sent counts the extension's bytes")
+	runK6(t, reg, script, "BLOCK=1")
 }
