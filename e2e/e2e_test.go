@@ -178,3 +178,13 @@ func TestRequestsGoThroughK6sNetworkStack(t *testing.T) {
 	assert.Greater(t, sent, 4096.0, "data_sent counts the extension's bytes")
 	runK6(t, reg, script, "BLOCK=1")
 }
+
+func TestTLSFollowsK6sOptions(t *testing.T) {
+	t.Parallel()
+	script, err := filepath.Abs("testdata/tls.js")
+	require.NoError(t, err)
+	reg := registrytest.Start(t, registrytest.Options{TLS: true})
+	require.True(t, strings.HasPrefix(reg.URL, "https://"))
+	runK6(t, reg, script, "SKIP_VERIFY=1")
+	runK6(t, reg, script, "SKIP_VERIFY=0")
+}

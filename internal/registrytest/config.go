@@ -13,6 +13,12 @@ type config struct {
 	htpasswd *htpasswdAuth
 	token    *tokenAuth
 	logLevel string // "" means warn
+	tls      *tlsFiles
+}
+
+// tlsFiles are the paths of a server certificate and its key.
+type tlsFiles struct {
+	certificate, key string
 }
 
 type htpasswdAuth struct {
@@ -39,6 +45,9 @@ func (c config) yaml() []byte {
 	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %q\n", c.rootDir)
 	fmt.Fprintf(&b, "  delete:\n    enabled: true\n")
 	fmt.Fprintf(&b, "http:\n  addr: %q\n  secret: %q\n", c.addr, c.secret)
+	if c.tls != nil {
+		fmt.Fprintf(&b, "  tls:\n    certificate: %q\n    key: %q\n", c.tls.certificate, c.tls.key)
+	}
 	switch {
 	case c.htpasswd != nil:
 		fmt.Fprintf(&b, "auth:\n  htpasswd:\n    realm: %q\n    path: %q\n", c.htpasswd.realm, c.htpasswd.path)

@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -100,7 +101,11 @@ func childEnv(env []string) []string {
 // waitReady polls GET /v2/ until the registry answers with any status, it
 // exits, or readyTimeout passes.
 func (p *process) waitReady(baseURL string) error {
-	client := &http.Client{Timeout: time.Second}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		// Readiness only: a TLS test registry's certificate is self-signed.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec
+	}}
+	defer client.CloseIdleConnections()
 	ticker := time.NewTicker(readyPoll)
 	defer ticker.Stop()
 	deadline := time.NewTimer(readyTimeout)

@@ -40,6 +40,9 @@ type Options struct {
 	// TokenTTL is the lifetime of issued tokens with AuthToken; 5m when zero.
 	// The registry accepts a token up to 60s past its exp (clock-skew leeway).
 	TokenTTL time.Duration
+	// TLS serves https with a self-signed certificate for 127.0.0.1, so a
+	// client must skip verification (or trust Registry.CertPEM).
+	TLS bool
 }
 
 // defaultTokenTTL is what Options.TokenTTL means when zero.
@@ -55,6 +58,7 @@ type Registry struct {
 	Username, Password string       // valid credentials; empty with AuthNone
 	Tokens             *TokenIssuer // the token server; nil unless AuthToken
 	Dir                string       // storage root directory
+	CertPEM            []byte       // the server certificate, with Options.TLS
 }
 
 // Start runs a registry for the test; it is killed and waited for in
@@ -79,6 +83,14 @@ func Start(t testing.TB, opts Options) *Registry {
 	reg.URL = "http://" + reg.Host
 
 	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text()}
+	if opts.TLS {
+		reg.URL = "https://" + reg.Host
+		var err error
+		cfg.tls, reg.CertPEM, err = writeSelfSigned(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	switch opts.Auth {
 	case AuthNone:
 	case AuthHtpasswd:
