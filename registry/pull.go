@@ -108,8 +108,8 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 	return res, g.Wait()
 }
 
-// imageBlobs lists the config and layers of an image manifest, each digest
-// once, leaving out foreign layers that registries do not serve.
+// imageBlobs lists the config and layers of an image manifest, leaving out
+// foreign layers that registries do not serve; Pull fetches each digest once.
 func imageBlobs(ref string, m *fetchedManifest) ([]ocispec.Descriptor, error) {
 	switch m.MediaType {
 	case mediaTypeDockerSchema1, mediaTypeDockerSchema1Signed:
@@ -124,14 +124,11 @@ func imageBlobs(ref string, m *fetchedManifest) ([]ocispec.Descriptor, error) {
 	if manifest.Config.Digest == "" {
 		return nil, invalidManifest(ref, fmt.Errorf("no config descriptor"))
 	}
-	seen := map[digest.Digest]bool{}
 	var out []ocispec.Descriptor
 	for _, d := range append([]ocispec.Descriptor{manifest.Config}, manifest.Layers...) {
-		if seen[d.Digest] || isForeign(d) {
-			continue
+		if !isForeign(d) {
+			out = append(out, d)
 		}
-		seen[d.Digest] = true
-		out = append(out, d)
 	}
 	return out, nil
 }
