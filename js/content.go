@@ -1,7 +1,6 @@
 package js
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/grafana/sobek"
@@ -54,19 +53,11 @@ func newImage(img *registry.Image) *Image {
 	for _, l := range img.Layers {
 		out.Layers = append(out.Layers, infoOf(l.Descriptor()))
 	}
-	var index ocispec.Index
-	if img.IsIndex() && json.Unmarshal(img.Manifest, &index) == nil {
-		for i, child := range img.Manifests {
-			c := newImage(child)
-			if i < len(index.Manifests) && index.Manifests[i].Platform != nil {
-				p := index.Manifests[i].Platform
-				c.Platform = p.OS + "/" + p.Architecture
-				if p.Variant != "" {
-					c.Platform += "/" + p.Variant
-				}
-			}
-			out.Manifests = append(out.Manifests, c)
-		}
+	if img.Platform != nil {
+		out.Platform = registry.FormatPlatform(*img.Platform)
+	}
+	for _, child := range img.Manifests {
+		out.Manifests = append(out.Manifests, newImage(child))
 	}
 	return out
 }

@@ -237,13 +237,8 @@ func parsePullOptions(rt *sobek.Runtime, v sobek.Value) (registry.PullOptions, e
 	r := newOptionReader(rt, "pull", v, "verify", "concurrency", "platform")
 	o := registry.PullOptions{Verify: true, Concurrency: 1}
 	r.bool("verify", &o.Verify)
-	r.int("concurrency", 1, 64, &o.Concurrency)
+	r.int("concurrency", 1, registry.MaxConcurrency, &o.Concurrency)
 	r.string("platform", &o.Platform)
-	if r.err == nil && o.Platform != "" && o.Platform != registry.PlatformAll {
-		if _, err := registry.ParsePlatform(o.Platform); err != nil {
-			return o, fmt.Errorf("pull: %w", err)
-		}
-	}
 	return o, r.err
 }
 
@@ -256,21 +251,10 @@ func readUpload(r *optionReader) registry.UploadOptions {
 	r.size("chunkSize", &o.ChunkSize)
 	r.string("mountFrom", &o.MountFrom)
 	r.bool("skipExisting", &o.SkipExisting)
-	if r.err != nil {
-		return o
-	}
-	switch o.Mode {
-	case registry.UploadMonolithic, registry.UploadStream, registry.UploadChunked, registry.UploadPost:
-	default:
-		r.err = fmt.Errorf("%s: option \"upload\" must be one of monolithic, stream, chunked, post; got %q", r.call, mode)
-	}
-	if r.obj != nil && r.get("chunkSize") != nil && o.ChunkSize == 0 {
+	// 0 means the default to the registry package; a script that writes 0
+	// means no chunks at all, which is a mistake.
+	if r.err == nil && r.get("chunkSize") != nil && o.ChunkSize == 0 {
 		r.err = fmt.Errorf("%s: option \"chunkSize\" must be above 0", r.call)
-	}
-	if o.MountFrom != "" && r.err == nil {
-		if err := registry.ValidateRepository(o.MountFrom); err != nil {
-			r.err = fmt.Errorf("%s: option \"mountFrom\": %w", r.call, err)
-		}
 	}
 	return o
 }
@@ -279,7 +263,7 @@ func parsePushOptions(rt *sobek.Runtime, v sobek.Value) (registry.PushOptions, e
 	r := newOptionReader(rt, "push", v, "upload", "chunkSize", "concurrency", "skipExisting", "mountFrom")
 	o := registry.PushOptions{Concurrency: 1}
 	o.UploadOptions = readUpload(r)
-	r.int("concurrency", 1, 64, &o.Concurrency)
+	r.int("concurrency", 1, registry.MaxConcurrency, &o.Concurrency)
 	return o, r.err
 }
 

@@ -3,6 +3,7 @@ package js
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/grafana/sobek"
 
@@ -64,15 +65,12 @@ func (c *Client) putManifest(call sobek.FunctionCall) sobek.Value {
 	c.inVU("putManifest")
 	rt := c.mi.vu.Runtime()
 	ref := c.reference("putManifest", call.Argument(0))
-	body, fieldType := manifestBytes(rt, call.Argument(1))
+	body := manifestBytes(rt, call.Argument(1))
 	r := newOptionReader(rt, "putManifest", call.Argument(2), "mediaType")
-	mediaType := fieldType
+	var mediaType string
 	r.string("mediaType", &mediaType)
 	if r.err != nil {
 		throw(rt, r.err)
-	}
-	if mediaType == "" {
-		throw(rt, fmt.Errorf("putManifest: the manifest has no mediaType field; pass { mediaType }"))
 	}
 	res, err := c.client.PutManifest(c.mi.vu.Context(), ref, mediaType, body)
 	return c.result("putManifest", res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
@@ -80,30 +78,20 @@ func (c *Client) putManifest(call sobek.FunctionCall) sobek.Value {
 
 // manifestBytes takes a manifest as a string, sent as is, or an object,
 // serialised by the runtime's own JSON.stringify so key order is kept.
-func manifestBytes(rt *sobek.Runtime, v sobek.Value) ([]byte, string) {
-	var raw []byte
-	switch m := v.Export().(type) {
-	case string:
-		raw = []byte(m)
-	default:
-		obj, ok := v.(*sobek.Object)
-		if !ok || isMissing(v) {
-			throw(rt, fmt.Errorf("putManifest: the manifest must be an object or a JSON string, got %s", describe(v)))
-		}
-		stringify, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
-		s, err := stringify(sobek.Undefined(), obj)
-		if err != nil {
-			throw(rt, fmt.Errorf("putManifest: %w", err))
-		}
-		raw = []byte(s.String())
+func manifestBytes(rt *sobek.Runtime, v sobek.Value) []byte {
+	if s, ok := v.Export().(string); ok {
+		return []byte(s)
 	}
-	var probe struct {
-		MediaType string `json:"mediaType"`
+	obj, ok := v.(*sobek.Object)
+	if !ok || isMissing(v) {
+		throw(rt, fmt.Errorf("putManifest: the manifest must be an object or a JSON string, got %s", describe(v)))
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		throw(rt, fmt.Errorf("putManifest: the manifest is not JSON: %w", err))
+	stringify, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
+	s, err := stringify(sobek.Undefined(), obj)
+	if err != nil {
+		throw(rt, fmt.Errorf("putManifest: %w", err))
 	}
-	return raw, probe.MediaType
+	return []byte(s.String())
 }
 
 func (c *Client) deleteManifest(call sobek.FunctionCall) sobek.Value {
@@ -134,25 +122,35 @@ func (c *Client) getBlob(call sobek.FunctionCall) sobek.Value {
 	r := newOptionReader(rt, "getBlob", call.Argument(2), "verify", "range")
 	opts := registry.GetBlobOptions{Verify: true}
 	r.bool("verify", &opts.Verify)
-	if v := r.get("range"); v != nil {
-		rg, ok := v.Export().([]any)
-		var lo, hi float64
-		var okLo, okHi bool
-		if ok && len(rg) == 2 {
-			lo, okLo = toFloat(rg[0])
-			hi, okHi = toFloat(rg[1])
-		}
-		if !ok || len(rg) != 2 || !okLo || !okHi || lo < 0 || hi < lo {
-			r.fail("range", "[start, end], inclusive, with 0 <= start <= end", v)
-		} else {
-			opts.Range = &[2]int64{int64(lo), int64(hi)}
-		}
-	}
+	opts.Range = readRange(r)
 	if r.err != nil {
 		throw(rt, r.err)
 	}
 	res, err := c.client.GetBlob(c.mi.vu.Context(), repo, d, opts)
 	return c.result("getBlob", res.Status, err, map[string]any{"bytes": res.Bytes})
+}
+
+// readRange reads "range": [start, end] of whole numbers; the registry
+// package checks that they make a range.
+func readRange(r *optionReader) *[2]int64 {
+	v := r.get("range")
+	if v == nil {
+		return nil
+	}
+	var out [2]int64
+	list, ok := v.Export().([]any)
+	ok = ok && len(list) == 2
+	for i := 0; ok && i < 2; i++ {
+		var f float64
+		f, ok = toFloat(list[i])
+		ok = ok && f == math.Trunc(f) && math.Abs(f) <= 1<<53
+		out[i] = int64(f)
+	}
+	if !ok {
+		r.fail("range", "[start, end] of two whole numbers of bytes, inclusive", v)
+		return nil
+	}
+	return &out
 }
 
 func toFloat(v any) (float64, bool) {

@@ -76,7 +76,8 @@ func (m *measurement) finish(status int, proto string, err error) {
 			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagProto, proto)
 		}
 		if err != nil {
-			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagError, errorClass(err))
+			// The error tag is the registry package's code: bounded, no URL.
+			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagError, registry.TransportCode(m.t.ctx(), err))
 		} else if status >= 400 {
 			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagErrorCode, strconv.Itoa(1000+status))
 		}
@@ -101,19 +102,6 @@ func (m *measurement) finish(status int, proto string, err error) {
 		})
 		metrics.PushIfNotDone(m.t.ctx(), m.state.Samples, trail)
 	})
-}
-
-// errorClass is a short, bounded description of a transport failure for
-// the error tag: the registry package's code, not the message with its URL.
-func errorClass(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	}
-	return "transport error"
 }
 
 // measuredBody finishes its measurement at EOF, on a read error, or on

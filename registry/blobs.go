@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
 // BlobResult is a blob request's outcome.
@@ -28,6 +30,14 @@ type GetBlobOptions struct {
 	Range *[2]int64
 }
 
+// Validate checks the options, naming what is wrong.
+func (o GetBlobOptions) Validate() error {
+	if o.Range != nil && (o.Range[0] < 0 || o.Range[1] < o.Range[0]) {
+		return fmt.Errorf(`option "range" must be [start, end], inclusive, with 0 <= start <= end; got [%d, %d]`, o.Range[0], o.Range[1])
+	}
+	return nil
+}
+
 // GetBlob streams a blob, or a range of it, into io.Discard.
 func (c *Client) GetBlob(ctx context.Context, repo, dgst string, opts GetBlobOptions) (*BlobResult, error) {
 	res := &BlobResult{}
@@ -35,46 +45,13 @@ func (c *Client) GetBlob(ctx context.Context, repo, dgst string, opts GetBlobOpt
 	if err != nil {
 		return res, err
 	}
-	header := http.Header{}
-	want := []int{http.StatusOK}
-	if opts.Range != nil {
-		lo, hi := opts.Range[0], opts.Range[1]
-		if lo < 0 || hi < lo {
-			return res, fmt.Errorf("get blob %s: range [%d, %d] is not [start, end] with 0 <= start <= end", dgst, lo, hi)
-		}
-		header.Set("Range", fmt.Sprintf("bytes=%d-%d", lo, hi))
-		want = []int{http.StatusPartialContent}
-	}
-	name := c.name(repo + "/blobs/{digest}")
-	start := time.Now()
-	resp, err := c.send(ctx, &request{
-		op: OpBlobGet, method: http.MethodGet,
-		url: c.endpoint(repo + "/blobs/" + d.String()), name: name,
-		scopes: []string{pullScope(repo)}, header: header,
-	})
-	if err != nil {
+	if err := opts.Validate(); err != nil {
 		return res, err
 	}
-	defer closeBody(resp)
-	res.Status = resp.StatusCode
-	if err := expect(resp, OpBlobGet, want...); err != nil {
-		return res, err
-	}
-	var dst io.Writer = io.Discard
-	verifier := d.Verifier()
-	if opts.Verify && opts.Range == nil {
-		dst = verifier
-	}
-	res.Bytes, err = copyBuffered(dst, resp.Body)
-	c.report(Transfer{Direction: DirectionPull, Repository: repo, Digest: d.String(), Bytes: res.Bytes, Duration: time.Since(start), Err: err})
-	if err != nil {
-		return res, bodyError(ctx, OpBlobGet, name, err)
-	}
-	if dst == verifier && !verifier.Verified() {
-		return res, &Error{Op: OpBlobGet, Status: res.Status, Code: CodeDigestMismatch,
-			Message: fmt.Sprintf("blob %s of %s: content does not hash to its digest", d, repo)}
-	}
-	return res, nil
+	res.Bytes, res.Status, err = c.fetchBlob(ctx, repo, d, blobFetch{
+		size: -1, verify: opts.Verify && opts.Range == nil, byteRange: opts.Range,
+	}, []string{auth.PullScope(repo)})
+	return res, err
 }
 
 // HeadBlob asks whether a blob exists, and its size.
@@ -84,22 +61,8 @@ func (c *Client) HeadBlob(ctx context.Context, repo, dgst string) (*BlobResult, 
 	if err != nil {
 		return res, err
 	}
-	resp, err := c.send(ctx, &request{
-		op: OpBlobHead, method: http.MethodHead,
-		url:    c.endpoint(repo + "/blobs/" + d.String()),
-		name:   c.name(repo + "/blobs/{digest}"),
-		scopes: []string{pullScope(repo)},
-	})
-	if err != nil {
-		return res, err
-	}
-	defer closeBody(resp)
-	res.Status = resp.StatusCode
-	if err := expect(resp, OpBlobHead, http.StatusOK); err != nil {
-		return res, err
-	}
-	res.Size, _ = strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
-	return res, nil
+	_, res.Status, res.Size, err = c.headBlob(ctx, repo, d, false, []string{auth.PullScope(repo)})
+	return res, err
 }
 
 // DeleteBlob deletes a blob from repo.
@@ -108,30 +71,7 @@ func (c *Client) DeleteBlob(ctx context.Context, repo, dgst string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	return c.deleteResource(ctx, OpBlobDelete, repo, "/blobs/"+d.String(), "/blobs/{digest}")
-}
-
-// MountResult is a mount's outcome.
-type MountResult struct {
-	Status   int
-	Mounted  bool
-	Location string
-}
-
-// MountBlob mounts a blob of from into repo. When the registry opens an
-// upload session instead (202), the session is cancelled, not leaked, and
-// Mounted is false.
-func (c *Client) MountBlob(ctx context.Context, repo, dgst, from string) (*MountResult, error) {
-	res := &MountResult{}
-	d, err := blobArgs(repo, dgst)
-	if err != nil {
-		return res, err
-	}
-	if err := ValidateRepository(from); err != nil {
-		return res, fmt.Errorf("mount from: %w", err)
-	}
-	res.Mounted, res.Status, res.Location, err = c.mountBlob(ctx, repo, d, from, uploadScopes(repo, from))
-	return res, err
+	return c.deleteResource(ctx, OpBlobDelete, repo, c.blobRoute(repo, d))
 }
 
 func blobArgs(repo, dgst string) (digest.Digest, error) {
@@ -143,4 +83,92 @@ func blobArgs(repo, dgst string) (digest.Digest, error) {
 		return "", fmt.Errorf("invalid digest %q: %w", dgst, err)
 	}
 	return d, nil
+}
+
+// headBlob sends HEAD for a blob and returns whether it exists, the status
+// and its size. With absentOK a 404 is an answer, not a failure: an upload
+// that checks first expects it.
+func (c *Client) headBlob(ctx context.Context, repo string, d digest.Digest, absentOK bool, scopes []string) (bool, int, int64, error) {
+	r := &request{op: OpBlobHead, method: http.MethodHead, route: c.blobRoute(repo, d), scopes: scopes}
+	if absentOK {
+		r.expected = []int{http.StatusNotFound}
+	}
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return false, 0, 0, err
+	}
+	defer closeBody(resp)
+	if resp.StatusCode == http.StatusNotFound && absentOK {
+		return false, resp.StatusCode, 0, nil
+	}
+	if err := expect(resp, OpBlobHead, http.StatusOK); err != nil {
+		return false, resp.StatusCode, 0, err
+	}
+	size, _ := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
+	return true, resp.StatusCode, size, nil
+}
+
+// blobFetch says how to fetch one blob.
+type blobFetch struct {
+	size      int64 // the descriptor's size, -1 when unknown
+	verify    bool  // check the bytes against the digest (and size, when known)
+	byteRange *[2]int64
+}
+
+// fetchBlob streams a blob (or a range of it) into io.Discard, through its
+// digest check when asked, reports the transfer, and returns the bytes
+// received and the status. Pull and GetBlob both fetch through here.
+func (c *Client) fetchBlob(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
+	start := time.Now()
+	n, status, err := c.fetchBlobBody(ctx, repo, d, f, scopes)
+	c.report(Transfer{
+		Direction: DirectionPull, Repository: repo, Digest: d.String(),
+		Bytes: n, Duration: time.Since(start), Err: err,
+	})
+	return n, status, err
+}
+
+func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
+	rt := c.blobRoute(repo, d)
+	r := &request{op: OpBlobGet, method: http.MethodGet, route: rt, scopes: scopes}
+	want := http.StatusOK
+	if f.byteRange != nil {
+		r.header = http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", f.byteRange[0], f.byteRange[1])}}
+		want = http.StatusPartialContent
+	}
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer closeBody(resp)
+	if err := expect(resp, OpBlobGet, want); err != nil {
+		return 0, resp.StatusCode, err
+	}
+	if !f.verify {
+		n, err := copyBuffered(io.Discard, resp.Body)
+		if err != nil {
+			return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.name, err)
+		}
+		return n, resp.StatusCode, nil
+	}
+	verifier := d.Verifier()
+	body := io.Reader(resp.Body)
+	if f.size >= 0 {
+		// Read one byte past the size, so an overlong body is caught without
+		// reading all of it.
+		body = io.LimitReader(body, f.size+1)
+	}
+	n, err := copyBuffered(verifier, body)
+	if err != nil {
+		return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.name, err)
+	}
+	if f.size >= 0 && n != f.size {
+		return n, resp.StatusCode, &Error{Op: OpBlobGet, Status: resp.StatusCode, Code: CodeSizeMismatch,
+			Message: fmt.Sprintf("blob %s of %s: got %d bytes or more, want %d", d, repo, n, f.size)}
+	}
+	if !verifier.Verified() {
+		return n, resp.StatusCode, &Error{Op: OpBlobGet, Status: resp.StatusCode, Code: CodeDigestMismatch,
+			Message: fmt.Sprintf("blob %s of %s: content does not hash to its digest", d, repo)}
+	}
+	return n, resp.StatusCode, nil
 }

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
 // Client speaks the distribution protocol to one registry. It is safe for
@@ -16,7 +17,7 @@ type Client struct {
 	cfg  Config
 	base *url.URL // registry base URL, without a trailing slash
 	http *http.Client
-	auth *authenticator
+	auth *auth.Authenticator
 }
 
 // maxRedirects bounds the redirects followed for one request; registries
@@ -49,7 +50,7 @@ func New(cfg Config) (*Client, error) {
 			},
 		},
 	}
-	c.auth = newAuthenticator(cfg.Username, cfg.Password, cfg.Token, c.fetchToken)
+	c.auth = auth.New(auth.Credentials{Username: cfg.Username, Password: cfg.Password, Token: cfg.Token}, c.fetchToken)
 	return c, nil
 }
 
@@ -79,166 +80,19 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// endpoint returns the absolute URL of path under the registry's /v2/ root.
-func (c *Client) endpoint(path string) *url.URL {
-	u := *c.base
-	u.Path = c.base.Path + "/v2/" + path
-	return &u
-}
-
-// name is the bounded-cardinality form of an endpoint, for metric tags:
-// path may hold placeholders such as {digest}.
-func (c *Client) name(path string) string {
-	return c.base.String() + "/v2/" + path
-}
-
-// request is one registry HTTP request as the client means it; send turns
-// it into one or two attempts on the wire.
-type request struct {
-	op       string
-	method   string
-	url      *url.URL
-	name     string
-	scopes   []string // token scopes the operation needs
-	header   http.Header
-	body     bodySource // nil for none; opened anew per attempt
-	size     int64      // body length; -1 when unknown
-	expected []int      // statuses beyond 2xx/3xx that belong to a normal flow
-	noAuth   bool       // token requests: no registry credentials, no user headers
-}
-
-// bodySource opens a request body; attempt counts from 1, so a source can
-// hand over a reader it already holds on the first attempt and reopen on a
-// retry after an auth challenge.
-type bodySource func(attempt int) (io.ReadCloser, error)
-
-// send sends r, answering one auth challenge, and returns the response; a
-// non-2xx status is not an error here. The caller must close the body.
-func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
-	for attempt := 1; ; attempt++ {
-		info := &RequestInfo{Op: r.op, Name: r.name, Expected: r.expected}
-		resp, err := c.attempt(ctx, r, info, attempt)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusUnauthorized || r.noAuth || attempt > 1 {
-			return resp, nil
-		}
-		sent, _ := strings.CutPrefix(resp.Request.Header.Get("Authorization"), "Bearer ")
-		retry, err := c.auth.challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, sent)
-		if err != nil || !retry {
-			if err != nil {
-				closeBody(resp)
-				return nil, err
-			}
-			return resp, nil
-		}
-		// Mark the 401 as the protocol's challenge before its body is closed,
-		// which is when a measuring transport judges it.
-		info.Challenged = true
-		closeBody(resp)
-	}
-}
-
-func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, attempt int) (*http.Response, error) {
-	actx, cancel := ctx, context.CancelFunc(func() {})
-	if c.cfg.Timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-	}
-	var body io.ReadCloser
-	if r.body != nil {
-		b, err := r.body(attempt)
-		if err != nil {
-			cancel()
-			return nil, &Error{Op: r.op, Code: CodeContentUnreadable, Message: "opening the blob to send: " + err.Error(), Err: err}
-		}
-		body = b
-	}
-	req, err := http.NewRequestWithContext(WithRequestInfo(actx, info), r.method, r.url.String(), body)
-	if err != nil {
-		cancel()
-		if body != nil {
-			body.Close()
-		}
-		return nil, &Error{Op: r.op, Code: CodeNetwork, Message: err.Error(), Err: err}
-	}
-	if body != nil {
-		req.ContentLength = r.size
-		// A body is never replayed by net/http: retries go through send.
-		req.GetBody = nil
-	}
-	if !r.noAuth {
-		for k, vs := range c.cfg.Headers {
-			for _, v := range vs {
-				req.Header.Add(k, v)
-			}
-		}
-	}
-	for k, vs := range r.header {
-		req.Header[k] = vs
-	}
-	if c.cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
-	}
-	if !r.noAuth {
-		if err := c.auth.authorize(ctx, req, r.scopes); err != nil {
-			cancel()
-			if body != nil {
-				body.Close()
-			}
-			return nil, err
-		}
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		cancel()
-		return nil, transportError(ctx, r.op, r.method, r.name, err)
-	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// cancelOnClose releases a request's timeout once its body is done with:
-// the timeout covers the body too, so it cannot be released earlier.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
-}
-
-// closeBody drains a little of a body, so the connection can be reused, and
-// closes it.
-func closeBody(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-}
-
-// expect returns nil when resp has one of the wanted statuses; otherwise it
-// consumes and closes the body and returns the registry's error.
-func expect(resp *http.Response, op string, wanted ...int) error {
-	for _, s := range wanted {
-		if resp.StatusCode == s {
-			return nil
-		}
-	}
-	err := responseError(op, resp)
-	closeBody(resp)
-	return err
-}
-
 // Ping sends GET /v2/, answering an auth challenge, and returns the status.
 func (c *Client) Ping(ctx context.Context) (int, error) {
-	resp, err := c.send(ctx, &request{
-		op: OpPing, method: http.MethodGet, url: c.endpoint(""), name: c.name(""),
-	})
+	resp, err := c.send(ctx, &request{op: OpPing, method: http.MethodGet, route: c.pingRoute()})
 	if err != nil {
 		return 0, err
 	}
 	defer closeBody(resp)
 	return resp.StatusCode, expect(resp, OpPing, http.StatusOK)
+}
+
+// report hands a transfer to Config.OnTransfer.
+func (c *Client) report(t Transfer) {
+	if c.cfg.OnTransfer != nil {
+		c.cfg.OnTransfer(t)
+	}
 }

@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 )
 
@@ -76,4 +79,61 @@ func HasCode(err error, codes ...string) bool {
 		}
 	}
 	return false
+}
+
+// StatusOf is the HTTP status a failure came with, 0 if none.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 64 << 10
+
+// responseError reads resp's OCI error body, if any, into an *Error. It
+// does not close the body.
+func responseError(op string, resp *http.Response) *Error {
+	e := &Error{Op: op, Status: resp.StatusCode}
+	var body struct {
+		Errors []ErrorDetail `json:"errors"`
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	if len(raw) > 0 && json.Unmarshal(raw, &body) == nil && len(body.Errors) > 0 {
+		e.Code = body.Errors[0].Code
+		e.Message = body.Errors[0].Message
+		e.Detail = body.Errors[1:]
+		if e.Code != "" {
+			return e
+		}
+	}
+	e.Code = codeForStatus(op, resp.StatusCode)
+	e.Message = http.StatusText(resp.StatusCode)
+	return e
+}
+
+// codeForStatus names a status that came with no OCI error body, as HEAD
+// responses always do, so GET and HEAD of one thing fail with one code.
+func codeForStatus(op string, status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return CodeUnauthorized
+	case http.StatusForbidden:
+		return "DENIED"
+	case http.StatusTooManyRequests:
+		return "TOOMANYREQUESTS"
+	case http.StatusNotFound:
+		switch op {
+		case OpBlobGet, OpBlobHead:
+			return "BLOB_UNKNOWN"
+		case OpManifestGet, OpManifestHead:
+			return "MANIFEST_UNKNOWN"
+		case OpUploadChunk, OpUploadComplete, OpUploadCancel:
+			return "BLOB_UPLOAD_UNKNOWN"
+		}
+		return CodeNotFound
+	}
+	return CodeUnexpectedStatus
 }

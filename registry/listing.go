@@ -7,8 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
 // ListOptions page a tag or repository list.
@@ -40,30 +41,21 @@ func (c *Client) Tags(ctx context.Context, repo string, opts ListOptions) (*List
 	if err := ValidateRepository(repo); err != nil {
 		return &ListResult{}, err
 	}
-	return c.list(ctx, OpTags, repo+"/tags/list", []string{pullScope(repo)}, "tags", opts)
+	return c.list(ctx, OpTags, c.tagsRoute(repo, opts.N, opts.Last), []string{auth.PullScope(repo)}, "tags", opts)
 }
 
 // Catalog lists the registry's repositories.
 func (c *Client) Catalog(ctx context.Context, opts ListOptions) (*ListResult, error) {
-	return c.list(ctx, OpCatalog, "_catalog", []string{catalogScope}, "repositories", opts)
+	return c.list(ctx, OpCatalog, c.catalogRoute(opts.N, opts.Last), []string{auth.CatalogScope}, "repositories", opts)
 }
 
-func (c *Client) list(ctx context.Context, op, path string, scopes []string, field string, opts ListOptions) (*ListResult, error) {
+func (c *Client) list(ctx context.Context, op string, rt route, scopes []string, field string, opts ListOptions) (*ListResult, error) {
 	res := &ListResult{Items: []string{}}
 	if opts.N < 0 {
 		return res, fmt.Errorf("%s: n %d is negative", op, opts.N)
 	}
-	u := c.endpoint(path)
-	q := url.Values{}
-	if opts.N > 0 {
-		q.Set("n", strconv.Itoa(opts.N))
-	}
-	if opts.Last != "" {
-		q.Set("last", opts.Last)
-	}
-	u.RawQuery = q.Encode()
 	for {
-		items, next, status, err := c.listPage(ctx, op, u, c.name(path), scopes, field)
+		items, next, status, err := c.listPage(ctx, op, rt, scopes, field)
 		res.Status = status
 		res.Pages++
 		if err != nil {
@@ -81,12 +73,12 @@ func (c *Client) list(ctx context.Context, op, path string, scopes []string, fie
 			return res, &Error{Op: op, Status: status, Code: CodeInvalidResponse,
 				Message: fmt.Sprintf("stopped after %d pages", maxListPages)}
 		}
-		u = next
+		rt = rt.nextPage(next)
 	}
 }
 
-func (c *Client) listPage(ctx context.Context, op string, u *url.URL, name string, scopes []string, field string) ([]string, *url.URL, int, error) {
-	resp, err := c.send(ctx, &request{op: op, method: http.MethodGet, url: u, name: name, scopes: scopes})
+func (c *Client) listPage(ctx context.Context, op string, rt route, scopes []string, field string) ([]string, *url.URL, int, error) {
+	resp, err := c.send(ctx, &request{op: op, method: http.MethodGet, route: rt, scopes: scopes})
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -96,7 +88,7 @@ func (c *Client) listPage(ctx context.Context, op string, u *url.URL, name strin
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxListBody))
 	if err != nil {
-		return nil, nil, resp.StatusCode, bodyError(ctx, op, name, err)
+		return nil, nil, resp.StatusCode, bodyError(ctx, op, rt.name, err)
 	}
 	var body map[string]json.RawMessage
 	var items []string

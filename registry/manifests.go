@@ -1,13 +1,24 @@
 package registry
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
+
+// MaxManifestSize is the limit the distribution spec lets registries set
+// on manifests, and the one they use; a larger manifest is refused rather
+// than held. It bounds every manifest, index and config read into memory.
+const MaxManifestSize = 4 << 20
 
 // ManifestResult is a manifest request's outcome.
 type ManifestResult struct {
@@ -30,9 +41,9 @@ func (c *Client) GetManifest(ctx context.Context, ref string, accept []string) (
 	if err != nil {
 		return res, err
 	}
-	m, err := c.fetchManifest(ctx, r.Repository, r.Identifier(), accept, []string{pullScope(r.Repository)})
+	m, err := c.fetchManifest(ctx, r.Repository, r.Identifier(), accept, []string{auth.PullScope(r.Repository)})
 	if err != nil {
-		res.Status = statusOf(err)
+		res.Status = StatusOf(err)
 		return res, err
 	}
 	return &ManifestResult{Status: m.Status, Digest: m.Digest.String(), MediaType: m.MediaType, Size: int64(len(m.Body)), Body: m.Body}, nil
@@ -47,9 +58,8 @@ func (c *Client) HeadManifest(ctx context.Context, ref string) (*ManifestResult,
 	}
 	resp, err := c.send(ctx, &request{
 		op: OpManifestHead, method: http.MethodHead,
-		url:    c.endpoint(r.Repository + "/manifests/" + r.Identifier()),
-		name:   c.name(r.Repository + "/manifests/{reference}"),
-		scopes: []string{pullScope(r.Repository)},
+		route:  c.manifestRoute(r.Repository, r.Identifier()),
+		scopes: []string{auth.PullScope(r.Repository)},
 		header: http.Header{"Accept": manifestAccept},
 	})
 	if err != nil {
@@ -69,7 +79,8 @@ func (c *Client) HeadManifest(ctx context.Context, ref string) (*ManifestResult,
 	return res, nil
 }
 
-// PutManifest uploads manifest bytes under ref's tag or digest.
+// PutManifest uploads manifest bytes under ref's tag or digest, as
+// mediaType or, when that is "", as the manifest's own mediaType field says.
 func (c *Client) PutManifest(ctx context.Context, ref, mediaType string, body []byte) (*ManifestResult, error) {
 	res := &ManifestResult{}
 	r, err := ParseReference(ref)
@@ -77,13 +88,15 @@ func (c *Client) PutManifest(ctx context.Context, ref, mediaType string, body []
 		return res, err
 	}
 	if mediaType == "" {
-		return res, fmt.Errorf("put manifest %s: no media type", ref)
+		if mediaType, err = mediaTypeField(body); err != nil {
+			return res, fmt.Errorf("put manifest %s: %w", ref, err)
+		}
 	}
 	d := digest.FromBytes(body)
 	if r.Digest != "" && r.Digest != d {
 		return res, fmt.Errorf("put manifest %s: the manifest's digest is %s", ref, d)
 	}
-	put, err := c.putManifest(ctx, r.Repository, r.Identifier(), mediaType, body, []string{pushScope(r.Repository)})
+	put, err := c.putManifest(ctx, r.Repository, r.Identifier(), mediaType, body, []string{auth.PushScope(r.Repository)})
 	res.Status, res.Digest, res.MediaType, res.Size = put.status, d.String(), mediaType, int64(len(body))
 	res.Location, res.Subject = put.location, put.subject
 	return res, err
@@ -95,20 +108,144 @@ func (c *Client) DeleteManifest(ctx context.Context, ref string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return c.deleteResource(ctx, OpManifestDelete, r.Repository, "/manifests/"+r.Identifier(), "/manifests/{reference}")
+	return c.deleteResource(ctx, OpManifestDelete, r.Repository, c.manifestRoute(r.Repository, r.Identifier()))
 }
 
-// deleteResource sends DELETE for a manifest or blob path of repo.
-func (c *Client) deleteResource(ctx context.Context, op, repo, path, name string) (int, error) {
+// fetchedManifest is a manifest as the registry served it.
+type fetchedManifest struct {
+	Status    int
+	MediaType string
+	Digest    digest.Digest
+	Body      []byte
+}
+
+func (m *fetchedManifest) isIndex() bool { return IsIndexMediaType(m.MediaType) }
+
+// fetchManifest fetches a manifest by tag or digest, asking for the media
+// types in accept (nil: every image type), and checks its bytes against the
+// digest asked for, or the one the registry announced.
+func (c *Client) fetchManifest(ctx context.Context, repo, ident string, accept []string, scopes []string) (*fetchedManifest, error) {
+	if len(accept) == 0 {
+		accept = manifestAccept
+	}
+	rt := c.manifestRoute(repo, ident)
 	resp, err := c.send(ctx, &request{
-		op: op, method: http.MethodDelete,
-		url:    c.endpoint(repo + path),
-		name:   c.name(repo + name),
-		scopes: []string{deleteScope(repo)},
+		op: OpManifestGet, method: http.MethodGet, route: rt, scopes: scopes,
+		header: http.Header{"Accept": accept},
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody(resp)
+	if err := expect(resp, OpManifestGet, http.StatusOK); err != nil {
+		return nil, err
+	}
+	m := &fetchedManifest{Status: resp.StatusCode}
+	var tooBig bool
+	if m.Body, tooBig, err = readAtMost(resp.Body, MaxManifestSize); err != nil {
+		return nil, bodyError(ctx, OpManifestGet, rt.name, err)
+	}
+	if tooBig {
+		return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: "MANIFEST_INVALID",
+			Message: fmt.Sprintf("manifest of %s:%s is larger than %d bytes", repo, ident, MaxManifestSize)}
+	}
+	want := resp.Header.Get("Docker-Content-Digest")
+	if d, err := digest.Parse(ident); err == nil {
+		want = d.String()
+	}
+	m.Digest = digest.FromBytes(m.Body)
+	if want != "" {
+		wantDigest, err := digest.Parse(want)
+		if err != nil {
+			return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: CodeInvalidResponse,
+				Message: fmt.Sprintf("Docker-Content-Digest %q: %v", want, err)}
+		}
+		if wantDigest.Algorithm().FromBytes(m.Body) != wantDigest {
+			return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: CodeDigestMismatch,
+				Message: fmt.Sprintf("manifest of %s:%s does not hash to %s", repo, ident, wantDigest)}
+		}
+		m.Digest = wantDigest
+	}
+	m.MediaType = manifestMediaType(resp.Header.Get("Content-Type"), m.Body)
+	return m, nil
+}
+
+// readAtMost reads r up to limit bytes, and tells whether there was more.
+func readAtMost(r io.Reader, limit int64) ([]byte, bool, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(raw)) > limit {
+		return nil, true, nil
+	}
+	return raw, false, nil
+}
+
+// putResult is what a manifest PUT tells.
+type putResult struct {
+	status    int
+	announced string // Docker-Content-Digest
+	location  string
+	subject   string // OCI-Subject
+}
+
+// putManifest uploads manifest bytes under a tag or digest.
+func (c *Client) putManifest(ctx context.Context, repo, ident, mediaType string, body []byte, scopes []string) (putResult, error) {
+	resp, err := c.send(ctx, &request{
+		op: OpManifestPut, method: http.MethodPut,
+		route:  c.manifestRoute(repo, ident),
+		scopes: scopes,
+		header: http.Header{"Content-Type": {mediaType}},
+		body:   func(int) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+		size:   int64(len(body)),
+	})
+	if err != nil {
+		return putResult{}, err
+	}
+	defer closeBody(resp)
+	res := putResult{status: resp.StatusCode}
+	if err := expect(resp, OpManifestPut, http.StatusCreated); err != nil {
+		return res, err
+	}
+	res.announced = resp.Header.Get("Docker-Content-Digest")
+	res.subject = resp.Header.Get("OCI-Subject")
+	if loc, err := location(OpManifestPut, resp); err == nil {
+		res.location = loc.String()
+	}
+	return res, nil
+}
+
+// deleteResource sends DELETE for a manifest or blob of repo.
+func (c *Client) deleteResource(ctx context.Context, op, repo string, rt route) (int, error) {
+	resp, err := c.send(ctx, &request{
+		op: op, method: http.MethodDelete, route: rt,
+		scopes: []string{auth.DeleteScope(repo)},
 	})
 	if err != nil {
 		return 0, err
 	}
 	defer closeBody(resp)
 	return resp.StatusCode, expect(resp, op, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
+}
+
+// mediaTypeField reads the mediaType field a manifest names itself with.
+func mediaTypeField(body []byte) (string, error) {
+	if !json.Valid(body) {
+		var v any
+		err := json.Unmarshal(body, &v)
+		return "", fmt.Errorf("the manifest is not JSON: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return "", errors.New("the manifest is JSON but not an object")
+	}
+	var mediaType string
+	if raw, ok := fields["mediaType"]; ok {
+		_ = json.Unmarshal(raw, &mediaType)
+	}
+	if mediaType == "" {
+		return "", errors.New("the manifest has no mediaType field; pass { mediaType }")
+	}
+	return mediaType, nil
 }

@@ -24,9 +24,18 @@ func ParsePlatform(s string) (ocispec.Platform, error) {
 	return p, nil
 }
 
-// matchPlatform picks the manifest of an index for want. A variant given
+// FormatPlatform writes a platform as ParsePlatform reads it.
+func FormatPlatform(p ocispec.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// MatchPlatform picks the manifest of an index for want. A variant given
 // must match; none given takes the first of that os and architecture.
-func matchPlatform(manifests []ocispec.Descriptor, want ocispec.Platform) (ocispec.Descriptor, bool) {
+func MatchPlatform(manifests []ocispec.Descriptor, want ocispec.Platform) (ocispec.Descriptor, bool) {
 	for _, m := range manifests {
 		p := m.Platform
 		if p == nil || p.OS != want.OS || p.Architecture != want.Architecture {

@@ -1,9 +1,9 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +11,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
 // CodePlatformNotFound: an index has no manifest for the platform asked.
@@ -18,6 +20,50 @@ const CodePlatformNotFound = "PLATFORM_NOT_FOUND"
 
 // PlatformAll pulls every manifest of an index.
 const PlatformAll = "all"
+
+// MaxConcurrency bounds the blobs one pull or push moves at once.
+const MaxConcurrency = 64
+
+// PullOptions tune a pull. The JSON names are the options' names in
+// scripts, and in the errors that refuse them.
+type PullOptions struct {
+	// Verify checks every body against its digest; on by default in package js.
+	Verify bool `json:"verify"`
+	// Concurrency is how many blobs are fetched at once; default 1.
+	Concurrency int `json:"concurrency"`
+	// Platform picks the manifest of an index, "os/arch[/variant]", or
+	// PlatformAll; default linux/amd64.
+	Platform string `json:"platform"`
+}
+
+// Validate checks the options, naming what is wrong.
+func (o PullOptions) Validate() error {
+	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
+		return fmt.Errorf(`option "concurrency" must be from 1 to %d; got %d`, MaxConcurrency, o.Concurrency)
+	}
+	_, err := o.platform()
+	return err
+}
+
+// platform is the platform asked for; nil for PlatformAll.
+func (o PullOptions) platform() (*ocispec.Platform, error) {
+	switch o.Platform {
+	case PlatformAll:
+		return nil, nil
+	}
+	p, err := ParsePlatform(cmp.Or(o.Platform, DefaultPlatform))
+	return &p, err
+}
+
+// PullResult is the outcome of a pull; on error it holds what was done.
+type PullResult struct {
+	Status    int // last HTTP status
+	Ref       string
+	Digest    string // digest of the manifest asked for (the index, for a list)
+	MediaType string
+	Bytes     int64 // blob bytes received (config and layers)
+	Blobs     int   // blobs fetched
+}
 
 // Pull fetches ref's manifest, resolving an index to opts.Platform, then
 // its config and layers, streaming each body through its digest check and
@@ -28,57 +74,68 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 	if err != nil {
 		return res, err
 	}
-	if opts.Concurrency < 0 {
-		return res, fmt.Errorf("pull %s: concurrency %d is negative", ref, opts.Concurrency)
-	}
-	if opts.Platform == "" {
-		opts.Platform = DefaultPlatform
-	}
-	var platform ocispec.Platform
-	if opts.Platform != PlatformAll {
-		if platform, err = ParsePlatform(opts.Platform); err != nil {
-			return res, fmt.Errorf("pull %s: %w", ref, err)
-		}
-	}
-	scopes := []string{pullScope(r.Repository)}
-
-	m, err := c.getManifest(ctx, r.Repository, r.Identifier(), scopes)
-	if err != nil {
-		res.Status = statusOf(err)
+	if err := opts.Validate(); err != nil {
 		return res, err
 	}
-	res.Status, res.Digest, res.MediaType = m.Status, m.Digest.String(), m.MediaType
-	manifests := []*fetchedManifest{m}
-	if m.isIndex() {
-		var index ocispec.Index
-		if err := json.Unmarshal(m.Body, &index); err != nil {
-			return res, invalidManifest(ref, err)
-		}
-		chosen := index.Manifests
-		if opts.Platform != PlatformAll {
-			desc, ok := matchPlatform(index.Manifests, platform)
-			if !ok {
-				return res, &Error{Op: OpManifestGet, Status: m.Status, Code: CodePlatformNotFound,
-					Message: fmt.Sprintf("%s has no manifest for %s", ref, opts.Platform)}
-			}
-			chosen = []ocispec.Descriptor{desc}
-		}
-		manifests = manifests[:0]
-		for _, desc := range chosen {
-			child, err := c.getManifest(ctx, r.Repository, desc.Digest.String(), scopes)
-			if err != nil {
-				res.Status = statusOf(err)
-				return res, err
-			}
-			manifests = append(manifests, child)
-		}
+	scopes := []string{auth.PullScope(r.Repository)}
+	manifests, err := c.resolveImages(ctx, ref, r, opts, scopes, res)
+	if err != nil {
+		return res, err
 	}
+	blobs, err := uniqueImageBlobs(ref, manifests)
+	if err != nil {
+		return res, err
+	}
+	return res, c.fetchBlobs(ctx, r.Repository, blobs, opts, scopes, res)
+}
+
+// resolveImages fetches the manifest ref names and, for an index, the
+// image manifests of the platform asked, or of every platform.
+func (c *Client) resolveImages(ctx context.Context, ref string, r Reference, opts PullOptions, scopes []string, res *PullResult) ([]*fetchedManifest, error) {
+	m, err := c.fetchManifest(ctx, r.Repository, r.Identifier(), nil, scopes)
+	if err != nil {
+		res.Status = StatusOf(err)
+		return nil, err
+	}
+	res.Status, res.Digest, res.MediaType = m.Status, m.Digest.String(), m.MediaType
+	if !m.isIndex() {
+		return []*fetchedManifest{m}, nil
+	}
+	var index ocispec.Index
+	if err := json.Unmarshal(m.Body, &index); err != nil {
+		return nil, invalidManifest(ref, err)
+	}
+	chosen := index.Manifests
+	platform, _ := opts.platform() // checked by Validate
+	if platform != nil {
+		desc, ok := MatchPlatform(index.Manifests, *platform)
+		if !ok {
+			return nil, &Error{Op: OpManifestGet, Status: m.Status, Code: CodePlatformNotFound,
+				Message: fmt.Sprintf("%s has no manifest for %s", ref, cmp.Or(opts.Platform, DefaultPlatform))}
+		}
+		chosen = []ocispec.Descriptor{desc}
+	}
+	images := make([]*fetchedManifest, 0, len(chosen))
+	for _, desc := range chosen {
+		child, err := c.fetchManifest(ctx, r.Repository, desc.Digest.String(), nil, scopes)
+		if err != nil {
+			res.Status = StatusOf(err)
+			return nil, err
+		}
+		images = append(images, child)
+	}
+	return images, nil
+}
+
+// uniqueImageBlobs lists the config and layers of image manifests, each
+// digest once: images of one index share blobs, and a pull fetches each once.
+func uniqueImageBlobs(ref string, manifests []*fetchedManifest) ([]ocispec.Descriptor, error) {
 	var blobs []ocispec.Descriptor
 	seen := map[digest.Digest]bool{}
-	for _, child := range manifests {
-		descs, err := imageBlobs(ref, child)
+	for _, m := range manifests {
+		descs, err := imageBlobs(ref, m)
 		if err != nil {
-			return res, err
+			return nil, err
 		}
 		for _, d := range descs {
 			if !seen[d.Digest] {
@@ -87,13 +144,17 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 			}
 		}
 	}
+	return blobs, nil
+}
 
+// fetchBlobs fetches blobs, opts.Concurrency at once, counting into res.
+func (c *Client) fetchBlobs(ctx context.Context, repo string, blobs []ocispec.Descriptor, opts PullOptions, scopes []string, res *PullResult) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(opts.Concurrency, 1))
 	for _, desc := range blobs {
 		g.Go(func() error {
-			n, status, err := c.fetchBlob(gctx, r.Repository, desc, opts.Verify, scopes)
+			n, status, err := c.fetchBlob(gctx, repo, desc.Digest, blobFetch{size: desc.Size, verify: opts.Verify}, scopes)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Bytes += n
@@ -105,14 +166,13 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 			return nil
 		})
 	}
-	return res, g.Wait()
+	return g.Wait()
 }
 
 // imageBlobs lists the config and layers of an image manifest, leaving out
-// foreign layers that registries do not serve; Pull fetches each digest once.
+// foreign layers that registries do not serve.
 func imageBlobs(ref string, m *fetchedManifest) ([]ocispec.Descriptor, error) {
-	switch m.MediaType {
-	case mediaTypeDockerSchema1, mediaTypeDockerSchema1Signed:
+	if isSchema1(m.MediaType) {
 		return nil, &Error{Op: OpManifestGet, Status: m.Status, Code: CodeUnsupported,
 			Message: fmt.Sprintf("%s is a docker schema 1 manifest, which is not supported", ref)}
 	}
@@ -126,9 +186,14 @@ func imageBlobs(ref string, m *fetchedManifest) ([]ocispec.Descriptor, error) {
 	}
 	var out []ocispec.Descriptor
 	for _, d := range append([]ocispec.Descriptor{manifest.Config}, manifest.Layers...) {
-		if !isForeign(d) {
-			out = append(out, d)
+		if isForeign(d) {
+			continue
 		}
+		if err := d.Digest.Validate(); err != nil {
+			return nil, &Error{Op: OpBlobGet, Code: CodeInvalidResponse,
+				Message: fmt.Sprintf("manifest names blob %q: %v", d.Digest, err)}
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -140,13 +205,4 @@ func isForeign(d ocispec.Descriptor) bool {
 
 func invalidManifest(ref string, err error) error {
 	return &Error{Op: OpManifestGet, Code: "MANIFEST_INVALID", Message: fmt.Sprintf("manifest of %s: %v", ref, err)}
-}
-
-// statusOf is the HTTP status a failure came with, 0 if none.
-func statusOf(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
 }

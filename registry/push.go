@@ -10,6 +10,35 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// PushOptions tune a push.
+type PushOptions struct {
+	UploadOptions
+	// Concurrency is how many blobs are uploaded at once; default 1.
+	Concurrency int `json:"concurrency"`
+}
+
+// Validate checks the options, naming what is wrong.
+func (o PushOptions) Validate() error {
+	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
+		return fmt.Errorf(`option "concurrency" must be from 1 to %d; got %d`, MaxConcurrency, o.Concurrency)
+	}
+	return o.UploadOptions.Validate()
+}
+
+// PushResult is the outcome of a push; on error it holds what was done.
+type PushResult struct {
+	Status   int // last HTTP status
+	Ref      string
+	Digest   string // manifest digest
+	Bytes    int64  // blob bytes uploaded
+	Uploaded int    // blobs uploaded
+	Skipped  int    // blobs found present
+	Mounted  int    // blobs mounted
+	// FallbackTag is the referrers tag schema tag the push updated, for an
+	// artifact with a subject on a registry without the referrers API.
+	FallbackTag string
+}
+
 // Push uploads img's blobs into ref's repository and puts its manifest at
 // ref; an index's images go first, each by digest. The result is never nil;
 // on error it holds what was done.
@@ -22,12 +51,10 @@ func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOpti
 	if err := checkImage(ref, img, 0); err != nil {
 		return res, err
 	}
-	if opts.Concurrency < 0 {
-		return res, fmt.Errorf("push %s: concurrency %d is negative", ref, opts.Concurrency)
-	}
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return res, err
 	}
+	opts.UploadOptions = opts.UploadOptions.withDefaults()
 	manifestDigest := digest.FromBytes(img.Manifest)
 	if r.Digest != "" && r.Digest != manifestDigest {
 		return res, fmt.Errorf("push %s: the image's manifest digest is %s", ref, manifestDigest)
@@ -115,7 +142,7 @@ func (c *Client) pushBlobs(ctx context.Context, repo string, img *Image, opts Pu
 			defer mu.Unlock()
 			switch {
 			case err != nil:
-				res.Status = statusOf(err)
+				res.Status = StatusOf(err)
 			case up.Skipped:
 				res.Skipped++
 			case up.Mounted:

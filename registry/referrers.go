@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
 // ReferrersResult lists the manifests that name a subject.
@@ -36,14 +36,10 @@ func (c *Client) Referrers(ctx context.Context, repo, dgst, artifactType string)
 	if err != nil {
 		return res, err
 	}
-	scopes := []string{pullScope(repo)}
-	u := c.endpoint(repo + "/referrers/" + d.String())
-	if artifactType != "" {
-		u.RawQuery = url.Values{"artifactType": {artifactType}}.Encode()
-	}
+	scopes := []string{auth.PullScope(repo)}
+	rt := c.referrersRoute(repo, d, artifactType)
 	resp, err := c.send(ctx, &request{
-		op: OpReferrers, method: http.MethodGet, url: u,
-		name: c.name(repo + "/referrers/{digest}"), scopes: scopes,
+		op: OpReferrers, method: http.MethodGet, route: rt, scopes: scopes,
 		header:   http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
 		expected: []int{http.StatusNotFound},
 	})
@@ -58,14 +54,14 @@ func (c *Client) Referrers(ctx context.Context, repo, dgst, artifactType string)
 	if err := expect(resp, OpReferrers, http.StatusOK); err != nil {
 		return res, err
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
+	raw, tooBig, err := readAtMost(resp.Body, MaxManifestSize)
 	if err != nil {
-		return res, bodyError(ctx, OpReferrers, c.name(repo+"/referrers/{digest}"), err)
+		return res, bodyError(ctx, OpReferrers, rt.name, err)
 	}
 	var index ocispec.Index
-	if err := json.Unmarshal(raw, &index); err != nil || len(raw) > maxManifestSize {
+	if err := json.Unmarshal(raw, &index); err != nil || tooBig {
 		return res, &Error{Op: OpReferrers, Status: res.Status, Code: CodeInvalidResponse,
-			Message: fmt.Sprintf("referrers of %s are not an image index of at most %d bytes", d, maxManifestSize)}
+			Message: fmt.Sprintf("referrers of %s are not an image index of at most %d bytes", d, MaxManifestSize)}
 	}
 	for _, f := range resp.Header.Values("OCI-Filters-Applied") {
 		if artifactType != "" && strings.Contains(f, "artifactType") {
@@ -108,9 +104,9 @@ func (c *Client) fallbackIndex(ctx context.Context, repo string, d digest.Digest
 	m, err := c.fetchManifest(ctx, repo, referrersTag(d), []string{ocispec.MediaTypeImageIndex}, scopes)
 	if err != nil {
 		if HasCode(err, "MANIFEST_UNKNOWN", CodeNotFound) {
-			return empty, statusOf(err), nil
+			return empty, StatusOf(err), nil
 		}
-		return empty, statusOf(err), err
+		return empty, StatusOf(err), err
 	}
 	var index ocispec.Index
 	if err := json.Unmarshal(m.Body, &index); err != nil {

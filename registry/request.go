@@ -2,80 +2,151 @@ package registry
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 )
 
-// Operation names, used as the registry_op metric tag. One per kind of
-// registry request, so a performance engineer can put thresholds on each.
-const (
-	OpPing           = "ping"
-	OpToken          = "token"
-	OpManifestGet    = "manifest_get"
-	OpManifestHead   = "manifest_head"
-	OpManifestPut    = "manifest_put"
-	OpBlobGet        = "blob_get"
-	OpBlobHead       = "blob_head"
-	OpBlobMount      = "blob_mount"
-	OpUploadStart    = "upload_start"
-	OpUploadChunk    = "upload_chunk"
-	OpUploadComplete = "upload_complete"
-	OpUploadCancel   = "upload_cancel"
-	OpUploadStatus   = "upload_status"
-	OpManifestDelete = "manifest_delete"
-	OpBlobDelete     = "blob_delete"
-	OpTags           = "tags"
-	OpCatalog        = "catalog"
-	OpReferrers      = "referrers"
-	// Whole-call operations, reported in results and registry_errors.
-	OpPull        = "pull"
-	OpPush        = "push"
-	OpUploadLayer = "upload_layer"
-)
-
-// RequestInfo travels in the context of every request the client sends, so a
-// transport wrapping the client (the k6 binding) can tag and judge it without
-// parsing URLs. Each attempt of a request gets its own RequestInfo.
-type RequestInfo struct {
-	// Op is one of the Op* constants.
-	Op string
-	// Name is the request URL with digests, tags, upload ids and query
-	// removed, e.g. "http://host/v2/team/app/blobs/{digest}": bounded
-	// cardinality, safe as a metric tag.
-	Name string
-	// Expected lists the statuses this request may answer with as part of a
-	// normal flow beyond 2xx/3xx, e.g. 404 for a HEAD that checks existence.
-	Expected []int
-	// Challenged is set by the auth layer before it closes a 401 response
-	// it is going to answer with credentials: that 401 is the protocol's
-	// challenge, not a failure.
-	Challenged bool
+// request is one registry HTTP request as the client means it; send turns
+// it into one or two attempts on the wire.
+type request struct {
+	op       string
+	method   string
+	route    route
+	scopes   []string // token scopes the operation needs
+	header   http.Header
+	body     bodySource // nil for none; opened anew per attempt
+	size     int64      // body length; -1 when unknown
+	expected []int      // statuses beyond 2xx/3xx that belong to a normal flow
+	noAuth   bool       // token requests: no registry credentials, no user headers
 }
 
-// ExpectedStatus tells whether status belongs to a normal flow of this request.
-func (ri *RequestInfo) ExpectedStatus(status int) bool {
-	if status >= 200 && status < 400 {
-		return true
+// bodySource opens a request body; attempt counts from 1, so a source can
+// hand over a reader it already holds on the first attempt and reopen on a
+// retry after an auth challenge.
+type bodySource func(attempt int) (io.ReadCloser, error)
+
+// send sends r, answering one auth challenge, and returns the response; a
+// non-2xx status is not an error here. The caller must close the body.
+func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+	for attempt := 1; ; attempt++ {
+		info := &RequestInfo{Op: r.op, Name: r.route.name, Expected: r.expected}
+		resp, err := c.attempt(ctx, r, info, attempt)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusUnauthorized || r.noAuth || attempt > 1 {
+			return resp, nil
+		}
+		sent, _ := strings.CutPrefix(resp.Request.Header.Get("Authorization"), "Bearer ")
+		retry, err := c.auth.Challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, sent)
+		if err != nil {
+			closeBody(resp)
+			return nil, err
+		}
+		if !retry {
+			return resp, nil
+		}
+		// Mark the 401 as the protocol's challenge before its body is closed,
+		// which is when a measuring transport judges it.
+		info.Challenged = true
+		closeBody(resp)
 	}
-	if status == http.StatusUnauthorized && ri.Challenged {
-		return true
+}
+
+// attempt sends r once. Until a response owns them, the request's timeout
+// and its body are released here, on every way out.
+func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, attempt int) (_ *http.Response, err error) {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if c.cfg.Timeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
 	}
-	for _, s := range ri.Expected {
-		if s == status {
-			return true
+	var body io.ReadCloser
+	defer func() {
+		if err != nil {
+			cancel()
+			if body != nil {
+				_ = body.Close()
+			}
+		}
+	}()
+	if r.body != nil {
+		if body, err = r.body(attempt); err != nil {
+			return nil, &Error{Op: r.op, Code: CodeContentUnreadable, Message: "opening the blob to send: " + err.Error(), Err: err}
 		}
 	}
-	return false
+	req, err := http.NewRequestWithContext(WithRequestInfo(actx, info), r.method, r.route.url.String(), body)
+	if err != nil {
+		return nil, &Error{Op: r.op, Code: CodeNetwork, Message: err.Error(), Err: err}
+	}
+	if body != nil {
+		req.ContentLength = r.size
+		// A body is never replayed by net/http: retries go through send.
+		req.GetBody = nil
+	}
+	c.setHeaders(req, r)
+	if !r.noAuth {
+		if err := c.auth.Authorize(ctx, req, r.scopes); err != nil {
+			return nil, err
+		}
+	}
+	// From here the transport closes the body, whatever happens.
+	body = nil
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, r.op, r.method, r.route.name, err)
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
 }
 
-type requestInfoKey struct{}
-
-// WithRequestInfo returns ctx carrying info.
-func WithRequestInfo(ctx context.Context, info *RequestInfo) context.Context {
-	return context.WithValue(ctx, requestInfoKey{}, info)
+// setHeaders adds the user's headers (not to token requests), the
+// request's own and the User-Agent.
+func (c *Client) setHeaders(req *http.Request, r *request) {
+	if !r.noAuth {
+		for k, vs := range c.cfg.Headers {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	if c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
 }
 
-// RequestInfoFrom returns the RequestInfo in ctx, or nil when there is none.
-func RequestInfoFrom(ctx context.Context) *RequestInfo {
-	info, _ := ctx.Value(requestInfoKey{}).(*RequestInfo)
-	return info
+// cancelOnClose releases a request's timeout once its body is done with:
+// the timeout covers the body too, so it cannot be released earlier.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// closeBody drains a little of a body, so the connection can be reused, and
+// closes it.
+func closeBody(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
+
+// expect returns nil when resp has one of the wanted statuses; otherwise it
+// consumes and closes the body and returns the registry's error.
+func expect(resp *http.Response, op string, wanted ...int) error {
+	for _, s := range wanted {
+		if resp.StatusCode == s {
+			return nil
+		}
+	}
+	err := responseError(op, resp)
+	closeBody(resp)
+	return err
 }

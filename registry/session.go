@@ -3,16 +3,61 @@ package registry
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
+
+// An upload session, from the POST that opens it to the PUT that closes it
+// or the DELETE that cancels it. Every request after the POST goes to the
+// Location the registry gave last, as given: its path and query (upload id,
+// _state) are the registry's own.
+
+// uploadSession is where an upload continues: the Location the registry
+// gave last, resolved against the request that returned it.
+type uploadSession struct {
+	repo     string
+	location *url.URL
+}
+
+func (c *Client) sessionRoute(s *uploadSession) route { return c.sessionAt(s.repo, s.location) }
 
 // UploadStatusResult is what a registry says of an upload session.
 type UploadStatusResult struct {
 	Status   int
 	Offset   int64  // bytes the session holds
 	Location string // where the upload continues
+}
+
+// CancelUpload deletes an upload session.
+func (c *Client) CancelUpload(ctx context.Context, location string) (int, error) {
+	s, err := c.sessionFor(location)
+	if err != nil {
+		return 0, err
+	}
+	return c.deleteSession(ctx, s, []string{auth.PushScope(s.repo)}, false)
+}
+
+// UploadStatus asks a session how many bytes it holds.
+func (c *Client) UploadStatus(ctx context.Context, location string) (*UploadStatusResult, error) {
+	s, err := c.sessionFor(location)
+	if err != nil {
+		return &UploadStatusResult{}, err
+	}
+	status, held, next, err := c.sessionStatus(ctx, s, []string{auth.PushScope(s.repo)})
+	res := &UploadStatusResult{Status: status, Offset: held}
+	if next != nil {
+		res.Location = next.location.String()
+	}
+	return res, err
 }
 
 // sessionFor makes a session of a location a script got back: absolute, or
@@ -32,16 +77,198 @@ func (c *Client) sessionFor(location string) (*uploadSession, error) {
 	return &uploadSession{repo: repo, location: u}, nil
 }
 
-// CancelUpload deletes an upload session.
-func (c *Client) CancelUpload(ctx context.Context, location string) (int, error) {
-	s, err := c.sessionFor(location)
+// startUpload opens an upload session: POST /v2/<repo>/blobs/uploads/.
+func (c *Client) startUpload(ctx context.Context, repo string, scopes []string) (int, *uploadSession, error) {
+	resp, err := c.send(ctx, &request{
+		op: OpUploadStart, method: http.MethodPost,
+		route:  c.uploadsRoute(repo, nil),
+		scopes: scopes,
+		header: http.Header{"Content-Length": {"0"}},
+	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
+	}
+	defer closeBody(resp)
+	if err := expect(resp, OpUploadStart, http.StatusAccepted); err != nil {
+		return resp.StatusCode, nil, err
+	}
+	loc, err := location(OpUploadStart, resp)
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, &uploadSession{repo: repo, location: loc}, nil
+}
+
+// patchUpload sends one PATCH of size bytes at offset and returns the
+// session's next location. With ranged set it sends Content-Range, as
+// chunked uploads must; a streamed upload sends the whole blob without.
+func (c *Client) patchUpload(ctx context.Context, s *uploadSession, body bodySource, offset, size int64, ranged bool, scopes []string) (int, *uploadSession, error) {
+	header := http.Header{"Content-Type": {"application/octet-stream"}}
+	if ranged {
+		header.Set("Content-Range", fmt.Sprintf("%d-%d", offset, offset+size-1))
 	}
 	resp, err := c.send(ctx, &request{
-		op: OpUploadCancel, method: http.MethodDelete, url: s.location,
-		name: c.sessionName(s.repo), scopes: []string{pushScope(s.repo)},
+		op: OpUploadChunk, method: http.MethodPatch, route: c.sessionRoute(s),
+		scopes: scopes, header: header, body: body, size: size,
 	})
+	if err != nil {
+		return 0, s, err
+	}
+	defer closeBody(resp)
+	if err := expect(resp, OpUploadChunk, http.StatusAccepted); err != nil {
+		return resp.StatusCode, s, err
+	}
+	if err := checkHeld(OpUploadChunk, resp, offset+size); err != nil {
+		return resp.StatusCode, s, err
+	}
+	loc, err := location(OpUploadChunk, resp)
+	if err != nil {
+		return resp.StatusCode, s, err
+	}
+	return resp.StatusCode, &uploadSession{repo: s.repo, location: loc}, nil
+}
+
+// completeUpload closes a session with PUT ?digest=, sending body (the
+// whole blob, for monolithic uploads) or nothing.
+func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocispec.Descriptor, body bodySource, scopes []string) (int, string, error) {
+	u := *s.location
+	// Append rather than re-encode: the session URL is the registry's, opaque.
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += "digest=" + url.QueryEscape(desc.Digest.String())
+	r := &request{
+		op: OpUploadComplete, method: http.MethodPut, route: c.sessionAt(s.repo, &u),
+		scopes: scopes,
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		body:   body, size: desc.Size,
+	}
+	if body == nil {
+		r.header.Set("Content-Length", "0")
+	}
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		if body != nil {
+			c.abandon(ctx, s, scopes)
+		}
+		return 0, "", err
+	}
+	defer closeBody(resp)
+	if err := expect(resp, OpUploadComplete, http.StatusCreated); err != nil {
+		return resp.StatusCode, "", err
+	}
+	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != desc.Digest.String() {
+		return resp.StatusCode, "", &Error{Op: OpUploadComplete, Status: resp.StatusCode, Code: CodeDigestMismatch,
+			Message: fmt.Sprintf("registry stored the blob as %s, want %s", got, desc.Digest)}
+	}
+	return resp.StatusCode, c.blobLocation(s.repo, desc.Digest, resp), nil
+}
+
+// sessionStatus asks a session how many bytes it holds and where it
+// continues (distribution spec end-13): the one way the client learns
+// where to resume, after a 416 or before cancelling a stale session.
+func (c *Client) sessionStatus(ctx context.Context, s *uploadSession, scopes []string) (int, int64, *uploadSession, error) {
+	resp, err := c.send(ctx, &request{
+		op: OpUploadStatus, method: http.MethodGet, route: c.sessionRoute(s), scopes: scopes,
+	})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer closeBody(resp)
+	if err := expect(resp, OpUploadStatus, http.StatusNoContent, http.StatusOK); err != nil {
+		return resp.StatusCode, 0, nil, err
+	}
+	last, ok, err := rangeEnd(OpUploadStatus, resp)
+	if err != nil {
+		return resp.StatusCode, 0, nil, err
+	}
+	var held int64
+	if ok && last > 0 {
+		// "0-0" is read as none: registries say it of an empty session, and
+		// a session of one byte is not worth the ambiguity.
+		held = last + 1
+	}
+	next := s
+	if loc, err := location(OpUploadStatus, resp); err == nil {
+		next = &uploadSession{repo: s.repo, location: loc}
+	}
+	return resp.StatusCode, held, next, nil
+}
+
+// rangeEnd reads the Range of an upload response, "0-<last byte>" (some
+// registries write "bytes=0-<last byte>"), and returns the last byte's
+// offset; ok is false when there is none. "0-0" is what registries say of
+// an empty session and of one holding a single byte: callers decide.
+func rangeEnd(op string, resp *http.Response) (last int64, ok bool, err error) {
+	r := resp.Header.Get("Range")
+	if r == "" {
+		return 0, false, nil
+	}
+	_, tail, found := strings.Cut(strings.TrimPrefix(r, "bytes="), "-")
+	last, err = strconv.ParseInt(tail, 10, 64)
+	if !found || err != nil || last < 0 || last == math.MaxInt64 {
+		return 0, false, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse,
+			Message: fmt.Sprintf("invalid Range %q", r)}
+	}
+	return last, true, nil
+}
+
+// checkHeld compares the registry's Range with the bytes sent: a registry
+// that kept less has lost data. With no Range, or nothing sent, there is
+// nothing to compare.
+func checkHeld(op string, resp *http.Response, sent int64) error {
+	last, ok, err := rangeEnd(op, resp)
+	if err != nil || !ok || sent == 0 {
+		return err
+	}
+	if last+1 != sent {
+		return &Error{Op: op, Status: resp.StatusCode, Code: "BLOB_UPLOAD_INVALID",
+			Message: fmt.Sprintf("registry holds %d bytes of the upload, %d were sent", last+1, sent)}
+	}
+	return nil
+}
+
+// cleanupTimeout bounds the DELETE that closes an abandoned session.
+const cleanupTimeout = time.Second
+
+// maxCleanupRounds bounds the DELETEs sent to one abandoned session.
+const maxCleanupRounds = 5
+
+// abandon deletes a session that will not be completed, so none is left
+// behind on the registry. It runs even when ctx is done (the test ended
+// mid-upload), on its own deadline of a second. A failure here is not the
+// caller's failure.
+func (c *Client) abandon(ctx context.Context, s *uploadSession, scopes []string) {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	// A 416 means the location is stale: a request cut short left the
+	// registry holding bytes the URL's state does not know of (distribution
+	// checks _state), and it may still be writing them. Ask the session
+	// where it stands and delete that, a bounded number of times.
+	for range maxCleanupRounds {
+		if status, _ := c.deleteSession(ctx, s, scopes, true); status != http.StatusRequestedRangeNotSatisfiable {
+			return
+		}
+		_, _, next, err := c.sessionStatus(ctx, s, scopes)
+		if err != nil {
+			return
+		}
+		s = next
+	}
+}
+
+// deleteSession sends DELETE for a session and returns the status, 0 if
+// none came. Cleaning up, a 404 (already gone) or a 416 (stale location)
+// is part of the flow, not a failure.
+func (c *Client) deleteSession(ctx context.Context, s *uploadSession, scopes []string, cleaningUp bool) (int, error) {
+	r := &request{op: OpUploadCancel, method: http.MethodDelete, route: c.sessionRoute(s), scopes: scopes}
+	if cleaningUp {
+		r.expected = []int{http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable}
+	}
+	resp, err := c.send(ctx, r)
 	if err != nil {
 		return 0, err
 	}
@@ -49,56 +276,29 @@ func (c *Client) CancelUpload(ctx context.Context, location string) (int, error)
 	return resp.StatusCode, expect(resp, OpUploadCancel, http.StatusNoContent, http.StatusOK, http.StatusAccepted)
 }
 
-// UploadStatus asks a session how many bytes it holds.
-func (c *Client) UploadStatus(ctx context.Context, location string) (*UploadStatusResult, error) {
-	s, err := c.sessionFor(location)
-	if err != nil {
-		return &UploadStatusResult{}, err
+// location reads a response's Location, relative or absolute, resolved
+// against the URL that answered.
+func location(op string, resp *http.Response) (*url.URL, error) {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse,
+			Message: "the registry sent no Location"}
 	}
-	return c.uploadStatus(ctx, s, []string{pushScope(s.repo)})
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil {
+		return nil, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse,
+			Message: fmt.Sprintf("the registry sent an invalid Location: %v", err)}
+	}
+	return u, nil
 }
 
-func (c *Client) uploadStatus(ctx context.Context, s *uploadSession, scopes []string) (*UploadStatusResult, error) {
-	res := &UploadStatusResult{}
-	resp, err := c.send(ctx, &request{
-		op: OpUploadStatus, method: http.MethodGet, url: s.location,
-		name: c.sessionName(s.repo), scopes: scopes,
-	})
-	if err != nil {
-		return res, err
+// blobLocation is where a stored blob is, from the response that stored
+// it. Some registries (go-containerregistry's) send no Location with the
+// 201; the blob is then at its canonical URL. Only uploads in progress must
+// follow Location to the letter, and this is not one.
+func (c *Client) blobLocation(repo string, d digest.Digest, resp *http.Response) string {
+	if loc, err := location(OpUploadComplete, resp); err == nil {
+		return loc.String()
 	}
-	defer closeBody(resp)
-	res.Status = resp.StatusCode
-	if err := expect(resp, OpUploadStatus, http.StatusNoContent, http.StatusOK); err != nil {
-		return res, err
-	}
-	res.Offset, err = rangeEnd(resp)
-	if err != nil {
-		return res, err
-	}
-	res.Location = s.location.String()
-	if loc, err := location(OpUploadStatus, resp); err == nil {
-		res.Location = loc.String()
-	}
-	return res, nil
-}
-
-// rangeEnd reads the Range of an upload response, "0-<last byte>", as the
-// number of bytes held. "0-0" is read as none: registries say it of an
-// empty session, and a session of one byte is not worth the ambiguity.
-func rangeEnd(resp *http.Response) (int64, error) {
-	r := resp.Header.Get("Range")
-	if r == "" {
-		return 0, nil
-	}
-	_, last, ok := strings.Cut(strings.TrimPrefix(r, "bytes="), "-")
-	end, err := strconv.ParseInt(last, 10, 64)
-	if !ok || err != nil || end < 0 {
-		return 0, &Error{Op: OpUploadStatus, Status: resp.StatusCode, Code: CodeInvalidResponse,
-			Message: fmt.Sprintf("invalid Range %q", r)}
-	}
-	if end == 0 {
-		return 0, nil
-	}
-	return end + 1, nil
+	return c.blobRoute(repo, d).url.String()
 }

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,19 +26,10 @@ func (c *Client) fetchToken(ctx context.Context, realm, service string, scopes [
 		return "", time.Time{}, &Error{Op: OpToken, Code: CodeInvalidResponse,
 			Message: fmt.Sprintf("the registry's token realm %q is not an http(s) URL", realm)}
 	}
-	q := u.Query()
-	if service != "" {
-		q.Set("service", service)
-	}
-	for _, s := range scopes {
-		q.Add("scope", s)
-	}
-	u.RawQuery = q.Encode()
-	name := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-
-	r := &request{op: OpToken, method: http.MethodGet, url: u, name: name, noAuth: true, header: http.Header{}}
-	if c.auth.hasCredentials() {
-		r.header.Set("Authorization", basicAuth(c.cfg.Username, c.cfg.Password))
+	rt := tokenRoute(u, service, scopes)
+	r := &request{op: OpToken, method: http.MethodGet, route: rt, noAuth: true, header: http.Header{}}
+	if c.auth.HasCredentials() {
+		r.header.Set("Authorization", c.auth.BasicAuthorization())
 	}
 	start := time.Now()
 	resp, err := c.send(ctx, r)
@@ -57,7 +47,7 @@ func (c *Client) fetchToken(ctx context.Context, realm, service string, scopes [
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
-		return "", time.Time{}, bodyError(ctx, OpToken, name, err)
+		return "", time.Time{}, bodyError(ctx, OpToken, rt.name, err)
 	}
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return "", time.Time{}, &Error{Op: OpToken, Status: resp.StatusCode, Code: CodeInvalidResponse,
@@ -77,9 +67,4 @@ func (c *Client) fetchToken(ctx context.Context, realm, service string, scopes [
 	}
 	// Count from when we asked: issued_at comes from another clock.
 	return token, start.Add(lifetime), nil
-}
-
-// basicAuth is the value of a Basic Authorization header.
-func basicAuth(username, password string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 }

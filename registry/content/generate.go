@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,12 +24,6 @@ const (
 	FormatOCI Format = "oci"
 	// FormatDocker: docker v2 schema 2 manifest, gzip-wrapped tar layers.
 	FormatDocker Format = "docker"
-)
-
-// Docker's config and layer media types, which image-spec does not define.
-const (
-	MediaTypeDockerConfig = "application/vnd.docker.container.image.v1+json"
-	MediaTypeDockerLayer  = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 )
 
 // MaxLayers bounds a generated image: registries refuse huge manifests.
@@ -72,7 +67,11 @@ func Generate(opts GenerateOptions) (*registry.Image, error) {
 	if len(opts.Platforms) > 0 {
 		return generateIndex(opts, seed)
 	}
-	return generateImage(opts, seed, ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	platform, err := registry.ParsePlatform(registry.DefaultPlatform)
+	if err != nil {
+		return nil, err
+	}
+	return generateImage(opts, seed, platform)
 }
 
 // generateImage makes one platform's image.
@@ -98,7 +97,7 @@ func generateImage(opts GenerateOptions, seed uint64, platform ocispec.Platform)
 
 	configType, manifestType := ocispec.MediaTypeImageConfig, ocispec.MediaTypeImageManifest
 	if opts.Format == FormatDocker {
-		configType, manifestType = MediaTypeDockerConfig, registry.MediaTypeDockerManifest
+		configType, manifestType = string(types.DockerConfigJSON), string(types.DockerManifestSchema2)
 	}
 	config, err := json.Marshal(ocispec.Image{
 		Created:  &layerEpoch,
@@ -163,7 +162,7 @@ func generatedLayer(seed uint64, index int, size int64, format Format, keep bool
 	}
 	mediaType := ocispec.MediaTypeImageLayer
 	if format == FormatDocker {
-		mediaType = MediaTypeDockerLayer
+		mediaType = string(types.DockerLayer)
 	}
 	return &streamBlob{
 		desc: ocispec.Descriptor{MediaType: mediaType, Digest: d.digest, Size: d.size},
@@ -188,7 +187,7 @@ func diffIDsOf(img *registry.Image) ([]digest.Digest, error) {
 	}
 	defer rc.Close()
 	var cfg ocispec.Image
-	if err := json.NewDecoder(io.LimitReader(rc, maxConfigSize)).Decode(&cfg); err != nil {
+	if err := json.NewDecoder(io.LimitReader(rc, registry.MaxManifestSize)).Decode(&cfg); err != nil {
 		return nil, fmt.Errorf("reading its config: %w", err)
 	}
 	if len(cfg.RootFS.DiffIDs) != len(img.Layers) {
@@ -196,6 +195,3 @@ func diffIDsOf(img *registry.Image) ([]digest.Digest, error) {
 	}
 	return cfg.RootFS.DiffIDs, nil
 }
-
-// maxConfigSize bounds an image config read into memory.
-const maxConfigSize = 4 << 20

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/opencontainers/go-digest"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -24,7 +24,7 @@ func generateIndex(opts GenerateOptions, seed uint64) (*registry.Image, error) {
 	}
 	indexType := ocispec.MediaTypeImageIndex
 	if opts.Format == FormatDocker {
-		indexType = registry.MediaTypeDockerManifestList
+		indexType = string(types.DockerManifestList)
 	}
 	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: indexType}
 	img := &registry.Image{MediaType: indexType}
@@ -42,13 +42,11 @@ func generateIndex(opts GenerateOptions, seed uint64) (*registry.Image, error) {
 		if err != nil {
 			return nil, err
 		}
+		child.Platform = &platform
 		img.Manifests = append(img.Manifests, child)
-		index.Manifests = append(index.Manifests, ocispec.Descriptor{
-			MediaType: child.MediaType,
-			Digest:    digest.FromBytes(child.Manifest),
-			Size:      int64(len(child.Manifest)),
-			Platform:  &platform,
-		})
+		desc := child.Descriptor()
+		desc.Platform = &platform
+		index.Manifests = append(index.Manifests, desc)
 	}
 	var err error
 	img.Manifest, err = json.Marshal(index)

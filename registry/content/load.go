@@ -10,20 +10,13 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/xk6-registry/xk6-registry/registry"
 )
-
-// Media types of legacy docker save layers, which image-spec does not define.
-const (
-	mediaTypeDockerLayerTar = "application/vnd.docker.image.rootfs.diff.tar"
-)
-
-// maxMetadataSize bounds the manifests, indexes and configs Load reads.
-const maxMetadataSize = 4 << 20
 
 // Load reads an image to push: a docker save tarball (the legacy
 // manifest.json layout, or the OCI layout docker 25+ writes), or an OCI
@@ -85,7 +78,7 @@ func load(p string, isDir bool) (*registry.Image, error) {
 // loadOCILayout reads the image index.json names, descending through
 // nested indexes.
 func loadOCILayout(fs files) (*registry.Image, error) {
-	raw, err := readSmall(fs, "index.json", maxMetadataSize)
+	raw, err := readSmall(fs, "index.json", registry.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +95,7 @@ func loadOCILayout(fs files) (*registry.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch desc.MediaType {
-		case ocispec.MediaTypeImageIndex, registry.MediaTypeDockerManifestList:
+		if registry.IsIndexMediaType(desc.MediaType) {
 			index = ocispec.Index{}
 			if err := json.Unmarshal(raw, &index); err != nil {
 				return nil, fmt.Errorf("index %s: %w", desc.Digest, err)
@@ -115,13 +107,13 @@ func loadOCILayout(fs files) (*registry.Image, error) {
 	return nil, fmt.Errorf("index.json: indexes nested too deep")
 }
 
-// pickManifest takes linux/amd64 from a list of manifests, else the first.
+// pickManifest takes the default platform's manifest from a list, else the first.
 func pickManifest(manifests []ocispec.Descriptor) (ocispec.Descriptor, error) {
 	if len(manifests) == 0 {
 		return ocispec.Descriptor{}, fmt.Errorf("no manifests")
 	}
-	for _, m := range manifests {
-		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
+	if platform, err := registry.ParsePlatform(registry.DefaultPlatform); err == nil {
+		if m, ok := registry.MatchPlatform(manifests, platform); ok {
 			return m, nil
 		}
 	}
@@ -138,7 +130,7 @@ func readBlob(fs files, desc ocispec.Descriptor) ([]byte, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("descriptor digest %q: %w", desc.Digest, err)
 	}
-	raw, err := readSmall(fs, blobPath(desc.Digest), maxMetadataSize)
+	raw, err := readSmall(fs, blobPath(desc.Digest), registry.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +199,7 @@ type dockerSaveEntry struct {
 // a config file and layer tars by path. The layers' digests are computed
 // here, by streaming each once; a docker v2 manifest is built for them.
 func loadDockerSave(fs files) (*registry.Image, error) {
-	raw, err := readSmall(fs, "manifest.json", maxMetadataSize)
+	raw, err := readSmall(fs, "manifest.json", registry.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -219,17 +211,17 @@ func loadDockerSave(fs files) (*registry.Image, error) {
 		return nil, fmt.Errorf("manifest.json: no image in it")
 	}
 	e := entries[0]
-	config, err := readSmall(fs, e.Config, maxMetadataSize)
+	config, err := readSmall(fs, e.Config, registry.MaxManifestSize)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	img := &registry.Image{
-		MediaType: registry.MediaTypeDockerManifest,
-		Config:    Bytes(config, MediaTypeDockerConfig),
+		MediaType: string(types.DockerManifestSchema2),
+		Config:    Bytes(config, string(types.DockerConfigJSON)),
 	}
 	manifest := ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: registry.MediaTypeDockerManifest,
+		MediaType: string(types.DockerManifestSchema2),
 		Config:    img.Config.Descriptor(),
 		Layers:    make([]ocispec.Descriptor, 0, len(e.Layers)),
 	}
@@ -263,9 +255,9 @@ func describeFile(fs files, name string) (ocispec.Descriptor, error) {
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	mediaType := mediaTypeDockerLayerTar
+	mediaType := types.DockerUncompressedLayer
 	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		mediaType = MediaTypeDockerLayer
+		mediaType = types.DockerLayer
 	}
-	return ocispec.Descriptor{MediaType: mediaType, Digest: dg.Digest(), Size: size + int64(n)}, nil
+	return ocispec.Descriptor{MediaType: string(mediaType), Digest: dg.Digest(), Size: size + int64(n)}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -27,6 +28,14 @@ type Image struct {
 	Layers   []BlobSource
 	// Manifests are an index's images, pushed by digest before the index.
 	Manifests []*Image
+	// Platform is the platform an index lists this image under; nil for
+	// an image that is not in an index.
+	Platform *ocispec.Platform
+}
+
+// Descriptor describes the image's manifest, as an index or a subject names it.
+func (img *Image) Descriptor() ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: img.MediaType, Digest: digest.FromBytes(img.Manifest), Size: int64(len(img.Manifest))}
 }
 
 // IsIndex tells whether the image is an index of other images.

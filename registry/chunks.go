@@ -4,7 +4,45 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 )
+
+// maxRangeRecoveries bounds how often one chunked upload asks the session
+// where to resume after a 416, so a broken registry cannot loop it.
+const maxRangeRecoveries = 3
+
+// patchChunks sends the blob in chunks of chunkSize, each a PATCH with its
+// Content-Range, following the Location of each answer. A 416 means the
+// registry holds other than what was sent; as the spec says, the client
+// asks the session for its Range and resumes from there.
+func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSource, size, chunkSize int64, scopes []string) (int, *uploadSession, error) {
+	src := &resumableReader{ctx: ctx, blob: blob}
+	defer src.Close()
+	status, recoveries := 0, 0
+	for offset := int64(0); offset < size; {
+		n := min(chunkSize, size-offset)
+		st, next, err := c.patchUpload(ctx, s, src.chunk(offset, n), offset, n, true, scopes)
+		status = st
+		if err == nil {
+			s, offset = next, offset+n
+			continue
+		}
+		if status != http.StatusRequestedRangeNotSatisfiable || recoveries >= maxRangeRecoveries {
+			return status, s, err
+		}
+		recoveries++
+		st, held, next, serr := c.sessionStatus(ctx, s, scopes)
+		if serr != nil {
+			return st, s, serr
+		}
+		if held > size {
+			return st, s, &Error{Op: OpUploadStatus, Status: st, Code: CodeInvalidResponse,
+				Message: fmt.Sprintf("cannot resume: the session holds %d bytes of %d at %q", held, size, next.location)}
+		}
+		s, offset = next, held
+	}
+	return status, s, nil
+}
 
 // resumableReader reads a blob once from start to end for a chunked upload,
 // handing each chunk out as a request body. When a chunk must be sent again
