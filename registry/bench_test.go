@@ -35,7 +35,7 @@ func BenchmarkPushPull(b *testing.B) {
 		b.SetBytes(2 * layerSize)
 		for i := range b.N {
 			b.StopTimer()
-			img := registryTestImage(b, benchSeed.Add(1), layerSize, layerSize)
+			img := heldImage(b, testImage(b, benchSeed.Add(1), layerSize, layerSize))
 			ref := fmt.Sprintf("bench/ours:%d", i)
 			b.StartTimer()
 			_, err := c.Push(ctx, ref, img, registry.PushOptions{Concurrency: 3})
@@ -49,7 +49,7 @@ func BenchmarkPushPull(b *testing.B) {
 		b.SetBytes(2 * layerSize)
 		for i := range b.N {
 			b.StopTimer()
-			ours := registryTestImage(b, benchSeed.Add(1), layerSize, layerSize)
+			ours := testImage(b, benchSeed.Add(1), layerSize, layerSize)
 			img := ggcrImageOf(b, ours)
 			ref, err := name.ParseReference(fmt.Sprintf("%s/bench/ggcr:%d", reg.Host, i), name.Insecure)
 			require.NoError(b, err)
@@ -81,7 +81,7 @@ func ggcrImageOf(b *testing.B, img *registry.Image) v1.Image {
 	b.Helper()
 	var layers []v1.Layer
 	for _, l := range img.Layers {
-		layers = append(layers, static.NewLayer(l.(*heldBlob).data, types.OCIUncompressedLayer))
+		layers = append(layers, static.NewLayer(readBlob(b, l), types.OCIUncompressedLayer))
 	}
 	out, err := mutate.AppendLayers(empty.Image, layers...)
 	require.NoError(b, err)

@@ -2,7 +2,6 @@ package registry_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -100,7 +99,7 @@ func TestPushPullEveryUploadModeAndAuth(t *testing.T) {
 					c := newClient(t, reg, tr)
 					ctx := context.Background()
 					// Sizes around the chunk size: under, over, and not a multiple.
-					img := registryTestImage(t, uint64(i+1), 70_000, 200_001)
+					img := testImage(t, uint64(i+1), 70_000, 200_001)
 					ref := fmt.Sprintf("team/%s:%s", mode, authName)
 
 					pushed, err := c.Push(ctx, ref, img, registry.PushOptions{
@@ -164,7 +163,7 @@ func TestTokensAreCachedPerScope(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{Auth: registrytest.AuthToken})
 	c := newClient(t, reg, nil)
 	ctx := context.Background()
-	img := registryTestImage(t, 9, 1000, 2000)
+	img := testImage(t, 9, 1000, 2000)
 
 	_, err := c.Push(ctx, "cache/app:1", img, registry.PushOptions{Concurrency: 3})
 	require.NoError(t, err)
@@ -189,18 +188,10 @@ func TestBadCredentialsFailWithoutLeakingThem(t *testing.T) {
 		require.NoError(t, err)
 		status, err := c.Ping(context.Background())
 		require.Error(t, err)
-		assert.Equal(t, http.StatusUnauthorized, status|statusOf(err))
+		assert.Equal(t, http.StatusUnauthorized, status|registry.StatusOf(err))
 		assert.True(t, registry.HasCode(err, registry.CodeUnauthorized, "UNAUTHORIZED"), "%v", err)
 		assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), secret)
 	}
-}
-
-func statusOf(err error) int {
-	var e *registry.Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
 }
 
 func TestPullOfMissingManifestIsManifestUnknown(t *testing.T) {
@@ -218,7 +209,7 @@ func TestSkipExistingAndMount(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{Auth: registrytest.AuthToken})
 	c := newClient(t, reg, nil)
 	ctx := context.Background()
-	img := registryTestImage(t, 3, 5000, 6000)
+	img := testImage(t, 3, 5000, 6000)
 	_, err := c.Push(ctx, "base/img:1", img, registry.PushOptions{})
 	require.NoError(t, err)
 
@@ -270,7 +261,7 @@ func TestCorruptedBlobFailsVerification(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{})
 	c := newClient(t, reg, nil)
 	ctx := context.Background()
-	img := registryTestImage(t, 4, 4096)
+	img := testImage(t, 4, 4096)
 	_, err := c.Push(ctx, "corrupt/img:1", img, registry.PushOptions{})
 	require.NoError(t, err)
 
@@ -297,7 +288,7 @@ func TestUploadPostModeWithEmptyAndLargeBlobs(t *testing.T) {
 	c := newClient(t, reg, nil)
 	for _, size := range []int{0, 1, 3 << 20} {
 		for _, mode := range []registry.UploadMode{registry.UploadPost, registry.UploadChunked, registry.UploadStream, registry.UploadMonolithic} {
-			blob := newTestBlob(uint64(size), size)
+			blob := testBlob(t, uint64(size), int64(size))
 			res, err := c.UploadBlob(context.Background(), "sizes/blob", blob, registry.UploadOptions{Mode: mode, ChunkSize: 1 << 20})
 			require.NoError(t, err, "%s of %d bytes", mode, size)
 			assert.Equal(t, http.StatusCreated, res.Status)
@@ -333,7 +324,7 @@ func TestEveryRequestCarriesItsOperationAndABoundedName(t *testing.T) {
 	c, err := registry.New(registry.Config{URL: reg.URL, Username: reg.Username, Password: reg.Password, Transport: rt})
 	require.NoError(t, err)
 	ctx := context.Background()
-	img := registryTestImage(t, 21, 3000)
+	img := testImage(t, 21, 3000)
 	_, err = c.Push(ctx, "named/app:1", img, registry.PushOptions{UploadOptions: registry.UploadOptions{Mode: registry.UploadChunked, ChunkSize: 1000, SkipExisting: true}})
 	require.NoError(t, err)
 	_, err = c.Pull(ctx, "named/app:1", registry.PullOptions{Verify: true})
@@ -377,7 +368,7 @@ func chunks(b registry.BlobSource, size int64) int {
 
 // vanishingBlob is content that can no longer be read, as a loaded file
 // deleted during a test.
-type vanishingBlob struct{ *heldBlob }
+type vanishingBlob struct{ registry.BlobSource }
 
 func (vanishingBlob) Open(context.Context) (io.ReadCloser, error) {
 	return nil, os.ErrNotExist
@@ -388,7 +379,7 @@ func TestUnreadableContentIsNotBlamedOnTheRegistry(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{})
 	c := newClient(t, reg, nil)
 	for _, mode := range []registry.UploadMode{registry.UploadMonolithic, registry.UploadStream, registry.UploadChunked, registry.UploadPost} {
-		_, err := c.UploadBlob(context.Background(), "gone/blob", vanishingBlob{newTestBlob(1, 10)}, registry.UploadOptions{Mode: mode})
+		_, err := c.UploadBlob(context.Background(), "gone/blob", vanishingBlob{testBlob(t, 1, 10)}, registry.UploadOptions{Mode: mode})
 		require.Error(t, err, mode)
 		assert.True(t, registry.HasCode(err, registry.CodeContentUnreadable), "%s: %v", mode, err)
 	}

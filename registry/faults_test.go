@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xk6-registry/xk6-registry/registry"
+	"github.com/xk6-registry/xk6-registry/registry/content"
 )
 
 // Faults a real registry cannot be made to produce on demand are served by
@@ -125,7 +126,7 @@ func TestLocationsAreFollowedAsGiven(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c, err := registry.New(registry.Config{URL: srv.URL})
 	require.NoError(t, err)
-	res, err := c.UploadBlob(context.Background(), "rel/app", newHeldBlob("application/octet-stream", blob), registry.UploadOptions{})
+	res, err := c.UploadBlob(context.Background(), "rel/app", content.Bytes(blob, ""), registry.UploadOptions{})
 	require.NoError(t, err)
 	d := digest.FromBytes(blob).String()
 	assert.Equal(t, []string{
@@ -187,7 +188,7 @@ func TestChunkedUploadResumesAfter416(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c, err := registry.New(registry.Config{URL: srv.URL})
 	require.NoError(t, err)
-	res, err := c.UploadBlob(context.Background(), "resume/app", newHeldBlob("application/octet-stream", data),
+	res, err := c.UploadBlob(context.Background(), "resume/app", content.Bytes(data, ""),
 		registry.UploadOptions{Mode: registry.UploadChunked, ChunkSize: 100})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, res.Status)

@@ -226,12 +226,12 @@ func referrers(t *testing.T, c *registry.Client, artifactType string) string {
 	if err != nil {
 		return outcome(err, "")
 	}
-	subject := registryDescriptor(img)
+	subject := img.Descriptor()
 	var sig string
 	for _, at := range []string{"application/vnd.example.sig", "application/vnd.example.sbom"} {
 		art, err := content.Artifact(content.ArtifactOptions{ArtifactType: at, Size: 100, Subject: &subject})
 		require.NoError(t, err)
-		d := digestOf(art)
+		d := art.Descriptor().Digest.String()
 		if at == "application/vnd.example.sig" {
 			sig = d
 		}

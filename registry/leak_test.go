@@ -56,7 +56,7 @@ func TestMountFallbackLeaksNoSession(t *testing.T) {
 	rec := &sessionRecorder{sessions: map[string]bool{}}
 	c, err := registry.New(registry.Config{URL: reg.URL, Username: reg.Username, Password: reg.Password, Transport: rec})
 	require.NoError(t, err)
-	blob := newTestBlob(77, 5000)
+	blob := testBlob(t, 77, 5000)
 	res, err := c.MountBlob(context.Background(), "leak/mount", blob.Descriptor().Digest.String(), "leak/empty")
 	require.NoError(t, err)
 	assert.False(t, res.Mounted)
@@ -67,16 +67,23 @@ func TestMountFallbackLeaksNoSession(t *testing.T) {
 // cancellingBlob cancels the push's context once half its bytes are read,
 // as a test that ends mid-upload does.
 type cancellingBlob struct {
-	*heldBlob
+	registry.BlobSource
 	cancel context.CancelFunc
 }
 
 func (b cancellingBlob) Open(ctx context.Context) (io.ReadCloser, error) {
-	half := len(b.data) / 2
-	return io.NopCloser(io.MultiReader(
-		strings.NewReader(string(b.data[:half])),
+	rc, err := b.BlobSource.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	half := b.Descriptor().Size / 2
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(
+		io.LimitReader(rc, half),
 		readFunc(func(p []byte) (int, error) { b.cancel(); return 0, ctx.Err() }),
-	)), nil
+	), rc}, nil
 }
 
 type readFunc func([]byte) (int, error)
@@ -91,8 +98,8 @@ func TestCancelledPushLeaksNoSession(t *testing.T) {
 		c, err := registry.New(registry.Config{URL: reg.URL, Transport: rec})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
-		img := registryTestImage(t, 5, 100)
-		img.Layers[0] = cancellingBlob{heldBlob: newTestBlob(6, 200_000), cancel: cancel}
+		img := testImage(t, 5, 100)
+		img.Layers[0] = cancellingBlob{BlobSource: testBlob(t, 6, 200_000), cancel: cancel}
 		_, err = c.Push(ctx, "leak/push:"+string(mode), img, registry.PushOptions{UploadOptions: registry.UploadOptions{Mode: mode, ChunkSize: 64 << 10}})
 		require.Error(t, err, mode)
 		assert.True(t, registry.HasCode(err, registry.CodeCanceled, registry.CodeContentUnreadable, registry.CodeConnectionReset, registry.CodeNetwork), "%s: %v", mode, err)
