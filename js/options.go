@@ -82,25 +82,20 @@ func (r *optionReader) fail(key, want string, v sobek.Value) {
 	}
 }
 
-func (r *optionReader) string(key string, dst *string) {
-	if v := r.get(key); v != nil {
-		s, ok := v.Export().(string)
-		if !ok {
-			r.fail(key, "a string", v)
-			return
-		}
-		*dst = s
-	}
-}
+func (r *optionReader) string(key string, dst *string) { readExported(r, key, "a string", dst) }
 
-func (r *optionReader) bool(key string, dst *bool) {
+func (r *optionReader) bool(key string, dst *bool) { readExported(r, key, "a boolean", dst) }
+
+// readExported reads a key whose exported value is of type T, such as a
+// string or a boolean.
+func readExported[T any](r *optionReader, key, want string, dst *T) {
 	if v := r.get(key); v != nil {
-		b, ok := v.Export().(bool)
+		x, ok := v.Export().(T)
 		if !ok {
-			r.fail(key, "a boolean", v)
+			r.fail(key, want, v)
 			return
 		}
-		*dst = b
+		*dst = x
 	}
 }
 

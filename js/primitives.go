@@ -66,14 +66,21 @@ func (c *Client) putManifest(call sobek.FunctionCall) sobek.Value {
 	rt := c.mi.vu.Runtime()
 	ref := c.reference("putManifest", call.Argument(0))
 	body := manifestBytes(rt, call.Argument(1))
-	r := newOptionReader(rt, "putManifest", call.Argument(2), "mediaType")
-	var mediaType string
-	r.string("mediaType", &mediaType)
+	mediaType := stringOption(rt, "putManifest", call.Argument(2), "mediaType")
+	res, err := c.client.PutManifest(c.mi.vu.Context(), ref, mediaType, body)
+	return c.result("putManifest", res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
+}
+
+// stringOption reads an options object whose one option is a string,
+// throwing at a mistake.
+func stringOption(rt *sobek.Runtime, call string, v sobek.Value, key string) string {
+	r := newOptionReader(rt, call, v, key)
+	var s string
+	r.string(key, &s)
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	res, err := c.client.PutManifest(c.mi.vu.Context(), ref, mediaType, body)
-	return c.result("putManifest", res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
+	return s
 }
 
 // manifestBytes takes a manifest as a string, sent as is, or an object,
@@ -229,12 +236,7 @@ func (c *Client) referrers(call sobek.FunctionCall) sobek.Value {
 	c.inVU("referrers")
 	rt := c.mi.vu.Runtime()
 	repo, d := c.repoDigest("referrers", call)
-	r := newOptionReader(rt, "referrers", call.Argument(2), "artifactType")
-	var artifactType string
-	r.string("artifactType", &artifactType)
-	if r.err != nil {
-		throw(rt, r.err)
-	}
+	artifactType := stringOption(rt, "referrers", call.Argument(2), "artifactType")
 	res, err := c.client.Referrers(c.mi.vu.Context(), repo, d, artifactType)
 	var manifests any = []any{}
 	if raw, jerr := json.Marshal(res.Manifests); jerr == nil {
