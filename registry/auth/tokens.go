@@ -8,9 +8,16 @@ import (
 	"time"
 )
 
-// tokenRefreshMargin renews a token this long before it expires, so a
-// request does not leave with a token that dies on the way.
-const tokenRefreshMargin = 5 * time.Second
+// maxRefreshMargin is the longest a token is renewed before it expires, so
+// a request does not leave with a token that dies on the way. Short-lived
+// tokens get a tenth of their life instead: a 5 s token would otherwise be
+// stale as soon as it arrived, and every request would fetch another.
+const maxRefreshMargin = 5 * time.Second
+
+// refreshMargin is how long before expiry a token of lifetime is renewed.
+func refreshMargin(lifetime time.Duration) time.Duration {
+	return min(maxRefreshMargin, lifetime/10)
+}
 
 // tokenCache holds bearer tokens per realm, service and scope set until
 // they expire.
@@ -24,9 +31,9 @@ type tokenCache struct {
 // tokenEntry holds one cached token; its mutex makes concurrent requests
 // for one scope set wait for a single fetch instead of each fetching.
 type tokenEntry struct {
-	mu     sync.Mutex
-	token  string
-	expiry time.Time
+	mu    sync.Mutex
+	token string
+	renew time.Time // when to fetch a fresh one
 }
 
 func newTokenCache(fetch TokenFetcher) *tokenCache {
@@ -39,14 +46,15 @@ func (c *tokenCache) get(ctx context.Context, realm, service string, scopes []st
 	entry := c.entry(tokenKey(realm, service, scopes))
 	entry.mu.Lock()
 	defer entry.mu.Unlock()
-	if entry.token != "" && entry.token != refused && time.Until(entry.expiry) > tokenRefreshMargin {
+	if entry.token != "" && entry.token != refused && time.Now().Before(entry.renew) {
 		return entry.token, nil
 	}
+	asked := time.Now()
 	token, expiry, err := c.fetch(ctx, realm, service, normalizeScopes(scopes))
 	if err != nil {
 		return "", err
 	}
-	entry.token, entry.expiry = token, expiry
+	entry.token, entry.renew = token, expiry.Add(-refreshMargin(expiry.Sub(asked)))
 	return token, nil
 }
 
@@ -58,11 +66,11 @@ func (c *tokenCache) alias(realm, service string, scopes, all []string) {
 	}
 	src := c.entry(from)
 	src.mu.Lock()
-	token, expiry := src.token, src.expiry
+	token, renew := src.token, src.renew
 	src.mu.Unlock()
 	dst := c.entry(to)
 	dst.mu.Lock()
-	dst.token, dst.expiry = token, expiry
+	dst.token, dst.renew = token, renew
 	dst.mu.Unlock()
 }
 
