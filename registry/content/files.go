@@ -20,15 +20,41 @@ type files interface {
 	size(name string) (int64, bool)
 }
 
-// dirFiles are the files under a directory.
-type dirFiles string
+// localName checks a name read from a manifest.json or index.json: it
+// must stay inside the image's directory or archive, or a crafted image
+// could make a push read and upload any file of the load machine.
+func localName(name string) error {
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return fmt.Errorf("%q: the path leaves the image's directory or archive", name)
+	}
+	return nil
+}
+
+// dirFiles are the files under a directory, opened through an os.Root so
+// that a symbolic link cannot lead out of it either.
+type dirFiles struct{ root *os.Root }
+
+func openDir(p string) (dirFiles, error) {
+	root, err := os.OpenRoot(p)
+	return dirFiles{root: root}, err
+}
 
 func (d dirFiles) open(name string) (io.ReadCloser, error) {
-	return os.Open(filepath.Join(string(d), filepath.FromSlash(name)))
+	if err := localName(name); err != nil {
+		return nil, err
+	}
+	f, err := d.root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", name, err)
+	}
+	return f, nil
 }
 
 func (d dirFiles) size(name string) (int64, bool) {
-	fi, err := os.Stat(filepath.Join(string(d), filepath.FromSlash(name)))
+	if localName(name) != nil {
+		return 0, false
+	}
+	fi, err := d.root.Stat(filepath.FromSlash(name))
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0, false
 	}
@@ -51,6 +77,10 @@ func indexTar(p string) (*tarFiles, error) {
 		return nil, err
 	}
 	defer f.Close()
+	var magic [2]byte
+	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic == gzipMagic {
+		return nil, errors.New("the file is gzip-compressed (docker save | gzip?): gunzip it first; layers are read in place, which a compressed archive does not allow")
+	}
 	cr := &countingReader{f: f}
 	tr := tar.NewReader(cr)
 	tf := &tarFiles{path: p, entries: map[string]tarEntry{}}
@@ -75,6 +105,9 @@ func indexTar(p string) (*tarFiles, error) {
 }
 
 func (t *tarFiles) open(name string) (io.ReadCloser, error) {
+	if err := localName(name); err != nil {
+		return nil, err
+	}
 	e, ok := t.entries[path.Clean(name)]
 	if !ok {
 		return nil, fmt.Errorf("%s: no such file in the archive", name)
@@ -121,8 +154,14 @@ func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
 	return n, err
 }
 
+// gzipMagic starts every gzip stream.
+var gzipMagic = [2]byte{0x1f, 0x8b}
+
 // readSmall reads a file that must be small (a manifest, a config).
 func readSmall(fs files, name string, limit int64) ([]byte, error) {
+	if err := localName(name); err != nil {
+		return nil, err
+	}
 	n, ok := fs.size(name)
 	if !ok {
 		return nil, fmt.Errorf("%s: not found", name)

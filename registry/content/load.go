@@ -57,9 +57,21 @@ type loadKey struct {
 
 var loaded sync.Map
 
-func load(p string, isDir bool) (*registry.Image, error) {
-	var fs files = dirFiles(p)
-	if !isDir {
+func load(p string, isDir bool) (_ *registry.Image, err error) {
+	var fs files
+	if isDir {
+		d, err := openDir(p)
+		if err != nil {
+			return nil, err
+		}
+		// The image streams its layers through the root from now on.
+		defer func() {
+			if err != nil {
+				_ = d.root.Close()
+			}
+		}()
+		fs = d
+	} else {
 		tf, err := indexTar(p)
 		if err != nil {
 			return nil, err
@@ -256,7 +268,7 @@ func describeFile(fs files, name string) (ocispec.Descriptor, error) {
 		return ocispec.Descriptor{}, err
 	}
 	mediaType := types.DockerUncompressedLayer
-	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if n == 2 && magic == gzipMagic {
 		mediaType = types.DockerLayer
 	}
 	return ocispec.Descriptor{MediaType: string(mediaType), Digest: dg.Digest(), Size: size + int64(n)}, nil
