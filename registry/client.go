@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
@@ -33,6 +35,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("timeout %s is negative", cfg.Timeout)
 	}
+	if err := validateHeaders(cfg.Headers); err != nil {
+		return nil, err
+	}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = http.DefaultTransport
@@ -45,6 +50,11 @@ func New(cfg Config) (*Client, error) {
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
 				if len(via) >= maxRedirects {
 					return fmt.Errorf("stopped after %d redirects", maxRedirects)
+				}
+				// net/http keeps Authorization for the same host name on
+				// another port; credentials belong to one origin.
+				if !sameOrigin(req.URL, via[0].URL) {
+					req.Header.Del("Authorization")
 				}
 				return nil
 			},
@@ -95,4 +105,21 @@ func (c *Client) report(t Transfer) {
 	if c.cfg.OnTransfer != nil {
 		c.cfg.OnTransfer(t)
 	}
+}
+
+// validateHeaders refuses headers net/http would fail every request with,
+// so the mistake shows when the client is made. Values are not echoed: a
+// header may hold a credential.
+func validateHeaders(h http.Header) error {
+	for name, values := range h {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return fmt.Errorf("header %q: not a valid header name (letters, digits and !#$%%&'*+-.^_`|~ only)", name)
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("header %q: its value holds a line break or another control character", name)
+			}
+		}
+	}
+	return nil
 }

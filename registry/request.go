@@ -84,8 +84,11 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 		// A body is never replayed by net/http: retries go through send.
 		req.GetBody = nil
 	}
-	c.setHeaders(req, r)
-	if !r.noAuth {
+	// The registry's credentials and the user's headers go to the registry
+	// only; token requests carry their own.
+	toRegistry := !r.noAuth && sameOrigin(req.URL, c.base)
+	c.setHeaders(req, r, toRegistry)
+	if toRegistry {
 		if err := c.auth.Authorize(ctx, req, r.scopes); err != nil {
 			return nil, err
 		}
@@ -94,16 +97,16 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 	body = nil
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, transportError(ctx, r.op, r.method, r.route.name, err)
+		return nil, transportError(ctx, r.op, r.method, r.route.where(), err)
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
 
-// setHeaders adds the user's headers (not to token requests), the
+// setHeaders adds the user's headers (to the registry only), the
 // request's own and the User-Agent.
-func (c *Client) setHeaders(req *http.Request, r *request) {
-	if !r.noAuth {
+func (c *Client) setHeaders(req *http.Request, r *request, toRegistry bool) {
+	if toRegistry {
 		for k, vs := range c.cfg.Headers {
 			for _, v := range vs {
 				req.Header.Add(k, v)

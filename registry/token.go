@@ -26,6 +26,11 @@ func (c *Client) fetchToken(ctx context.Context, realm, service string, scopes [
 		return "", time.Time{}, &Error{Op: OpToken, Code: CodeInvalidResponse,
 			Message: fmt.Sprintf("the registry's token realm %q is not an http(s) URL", realm)}
 	}
+	if c.base.Scheme == "https" && u.Scheme != "https" {
+		// The credentials would cross the network in clear text.
+		return "", time.Time{}, &Error{Op: OpToken, Code: CodeInvalidResponse,
+			Message: fmt.Sprintf("the registry is on https but its token realm %q is not; refusing to send credentials there", realm)}
+	}
 	rt := tokenRoute(u, service, scopes)
 	r := &request{op: OpToken, method: http.MethodGet, route: rt, noAuth: true, header: http.Header{}}
 	if c.auth.HasCredentials() {
@@ -47,7 +52,7 @@ func (c *Client) fetchToken(ctx context.Context, realm, service string, scopes [
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
-		return "", time.Time{}, bodyError(ctx, OpToken, rt.name, err)
+		return "", time.Time{}, bodyError(ctx, OpToken, rt.where(), err)
 	}
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return "", time.Time{}, &Error{Op: OpToken, Status: resp.StatusCode, Code: CodeInvalidResponse,
