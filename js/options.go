@@ -59,6 +59,12 @@ func describe(v sobek.Value) string {
 		return v.String()
 	}
 	if obj, ok := v.(*sobek.Object); ok {
+		if obj.ClassName() == "Array" {
+			// Echo short lists, so a refused range shows its values.
+			if s := obj.String(); len(s) <= 64 {
+				return "[" + s + "]"
+			}
+		}
 		return obj.ClassName()
 	}
 	return fmt.Sprintf("%T %s", v.Export(), v.String())

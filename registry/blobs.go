@@ -147,7 +147,7 @@ func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest
 	if !f.verify {
 		n, err := copyBuffered(io.Discard, resp.Body)
 		if err != nil {
-			return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.name, err)
+			return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
 		}
 		return n, resp.StatusCode, nil
 	}
@@ -160,7 +160,7 @@ func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest
 	}
 	n, err := copyBuffered(verifier, body)
 	if err != nil {
-		return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.name, err)
+		return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
 	}
 	if f.size >= 0 && n != f.size {
 		return n, resp.StatusCode, &Error{Op: OpBlobGet, Status: resp.StatusCode, Code: CodeSizeMismatch,

@@ -88,7 +88,7 @@ func (c *Client) listPage(ctx context.Context, op string, rt route, scopes []str
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxListBody))
 	if err != nil {
-		return nil, nil, resp.StatusCode, bodyError(ctx, op, rt.name, err)
+		return nil, nil, resp.StatusCode, bodyError(ctx, op, rt.where(), err)
 	}
 	var body map[string]json.RawMessage
 	var items []string

@@ -92,6 +92,9 @@ func (c *Client) PutManifest(ctx context.Context, ref, mediaType string, body []
 			return res, fmt.Errorf("put manifest %s: %w", ref, err)
 		}
 	}
+	if err := checkManifestSize(body); err != nil {
+		return res, fmt.Errorf("put manifest %s: %w", ref, err)
+	}
 	d := digest.FromBytes(body)
 	if r.Digest != "" && r.Digest != d {
 		return res, fmt.Errorf("put manifest %s: the manifest's digest is %s", ref, d)
@@ -143,7 +146,7 @@ func (c *Client) fetchManifest(ctx context.Context, repo, ident string, accept [
 	m := &fetchedManifest{Status: resp.StatusCode}
 	var tooBig bool
 	if m.Body, tooBig, err = readAtMost(resp.Body, MaxManifestSize); err != nil {
-		return nil, bodyError(ctx, OpManifestGet, rt.name, err)
+		return nil, bodyError(ctx, OpManifestGet, rt.where(), err)
 	}
 	if tooBig {
 		return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: "MANIFEST_INVALID",
@@ -227,6 +230,15 @@ func (c *Client) deleteResource(ctx context.Context, op, repo string, rt route) 
 	}
 	defer closeBody(resp)
 	return resp.StatusCode, expect(resp, op, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
+}
+
+// checkManifestSize refuses a manifest no registry would keep and no pull
+// would read, before it is sent.
+func checkManifestSize(body []byte) error {
+	if len(body) > MaxManifestSize {
+		return fmt.Errorf("the manifest is %d bytes, more than the %d registries accept", len(body), MaxManifestSize)
+	}
+	return nil
 }
 
 // mediaTypeField reads the mediaType field a manifest names itself with.

@@ -77,6 +77,8 @@ func checkImage(ref string, img *Image, depth int) error {
 	switch {
 	case img == nil || len(img.Manifest) == 0:
 		return fmt.Errorf("push %s: the image has no manifest", ref)
+	case len(img.Manifest) > MaxManifestSize:
+		return fmt.Errorf("push %s: %w", ref, checkManifestSize(img.Manifest))
 	case depth > 1:
 		return fmt.Errorf("push %s: indexes nest deeper than one level", ref)
 	case img.IsIndex():

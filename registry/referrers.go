@@ -56,7 +56,7 @@ func (c *Client) Referrers(ctx context.Context, repo, dgst, artifactType string)
 	}
 	raw, tooBig, err := readAtMost(resp.Body, MaxManifestSize)
 	if err != nil {
-		return res, bodyError(ctx, OpReferrers, rt.name, err)
+		return res, bodyError(ctx, OpReferrers, rt.where(), err)
 	}
 	var index ocispec.Index
 	if err := json.Unmarshal(raw, &index); err != nil || tooBig {

@@ -16,6 +16,15 @@ type route struct {
 	name string
 }
 
+// where is the URL without its query, for messages: it names the blob,
+// tag or session that failed, where name has a placeholder, and leaves out
+// what a query may carry (_state, a token scope).
+func (r route) where() string {
+	u := *r.url
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
+}
+
 // at is the route of an endpoint under the registry's /v2/ root: path is
 // the URL's, name its bounded form.
 func (c *Client) at(path, name string, query url.Values) route {

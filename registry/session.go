@@ -148,13 +148,13 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 	}
 	resp, err := c.send(ctx, r)
 	if err != nil {
-		if body != nil {
-			c.abandon(ctx, s, scopes)
-		}
+		c.abandon(ctx, s, scopes)
 		return 0, "", err
 	}
 	defer closeBody(resp)
 	if err := expect(resp, OpUploadComplete, http.StatusCreated); err != nil {
+		// A refused PUT leaves the session open on most registries.
+		c.abandon(ctx, s, scopes)
 		return resp.StatusCode, "", err
 	}
 	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != desc.Digest.String() {

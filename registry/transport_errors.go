@@ -14,14 +14,14 @@ import (
 )
 
 // transportError is a failure to get a response as an *Error.
-func transportError(ctx context.Context, op, method, name string, err error) *Error {
-	// url.Error repeats the full URL, _state and all; name says where.
+func transportError(ctx context.Context, op, method, where string, err error) *Error {
+	// url.Error repeats the full URL, _state and all; where says it without the query.
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
 	e := &Error{Op: op, Code: TransportCode(ctx, err), Err: err}
-	e.Message = fmt.Sprintf("%s %s: %v", method, name, err)
+	e.Message = fmt.Sprintf("%s %s: %v", method, where, err)
 	return e
 }
 
@@ -58,8 +58,8 @@ func TransportCode(ctx context.Context, err error) string {
 }
 
 // bodyError classifies a failure while reading a response body.
-func bodyError(ctx context.Context, op, name string, err error) *Error {
+func bodyError(ctx context.Context, op, where string, err error) *Error {
 	e := &Error{Op: op, Code: TransportCode(ctx, err), Err: err}
-	e.Message = fmt.Sprintf("reading %s: %v", name, err)
+	e.Message = fmt.Sprintf("reading %s: %v", where, err)
 	return e
 }
