@@ -130,45 +130,80 @@ func (c *Client) fetchBlob(ctx context.Context, repo string, d digest.Digest, f 
 
 func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
 	rt := c.blobRoute(repo, d)
+	dst, verifier := io.Writer(io.Discard), d.Verifier()
+	if f.verify {
+		dst = verifier
+	}
+	var n int64
+	status := 0
+	for try := 1; ; try++ {
+		got, st, err := c.fetchBlobFrom(ctx, rt, f, n, dst, scopes)
+		n += got
+		if st != 0 {
+			status = st
+		}
+		if err == nil {
+			break
+		}
+		// A body cut short resumes after the bytes already verified.
+		if !failedInBody(err) || !c.canRetry(ctx, try, 0, err) {
+			return n, status, err
+		}
+		if werr := c.waitRetry(ctx, OpBlobGet, try, 0, nil, err); werr != nil {
+			return n, status, werr
+		}
+	}
+	if !f.verify {
+		return n, status, nil
+	}
+	if f.size >= 0 && n != f.size {
+		return n, status, &Error{Op: OpBlobGet, Status: status, Code: CodeSizeMismatch,
+			Message: fmt.Sprintf("blob %s of %s: got %d bytes or more, want %d", d, repo, n, f.size)}
+	}
+	if !verifier.Verified() {
+		return n, status, &Error{Op: OpBlobGet, Status: status, Code: CodeDigestMismatch,
+			Message: fmt.Sprintf("blob %s of %s: content does not hash to its digest", d, repo)}
+	}
+	return n, status, nil
+}
+
+// fetchBlobFrom sends one GET for the blob, or the range asked, from offset
+// bytes into it, and copies the body into dst.
+func (c *Client) fetchBlobFrom(ctx context.Context, rt route, f blobFetch, offset int64, dst io.Writer, scopes []string) (int64, int, error) {
 	r := &request{op: OpBlobGet, method: http.MethodGet, route: rt, scopes: scopes}
-	want := http.StatusOK
-	if f.byteRange != nil {
-		r.header = http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", f.byteRange[0], f.byteRange[1])}}
-		want = http.StatusPartialContent
+	switch {
+	case f.byteRange != nil:
+		r.header = http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", f.byteRange[0]+offset, f.byteRange[1])}}
+	case offset > 0:
+		r.header = http.Header{"Range": {fmt.Sprintf("bytes=%d-", offset)}}
 	}
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer closeBody(resp)
-	if err := expect(resp, OpBlobGet, want); err != nil {
+	if err := expect(resp, OpBlobGet, http.StatusOK, http.StatusPartialContent); err != nil {
 		return 0, resp.StatusCode, err
 	}
-	if !f.verify {
-		n, err := copyBuffered(io.Discard, resp.Body)
-		if err != nil {
-			return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
-		}
-		return n, resp.StatusCode, nil
-	}
-	verifier := d.Verifier()
 	body := io.Reader(resp.Body)
-	if f.size >= 0 {
+	if r.header != nil && resp.StatusCode == http.StatusOK {
+		if f.byteRange != nil {
+			return 0, resp.StatusCode, &Error{Op: OpBlobGet, Status: resp.StatusCode, Code: CodeUnexpectedStatus,
+				Message: "the registry answered a ranged GET with the whole blob (200, not 206)"}
+		}
+		// A registry that ignores Range on a resumed GET sends it all again.
+		if _, err := io.CopyN(io.Discard, body, offset); err != nil {
+			return 0, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
+		}
+	}
+	if f.verify && f.size >= 0 {
 		// Read one byte past the size, so an overlong body is caught without
 		// reading all of it.
-		body = io.LimitReader(body, f.size+1)
+		body = io.LimitReader(body, f.size+1-offset)
 	}
-	n, err := copyBuffered(verifier, body)
+	n, err := copyBuffered(dst, body)
 	if err != nil {
 		return n, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
-	}
-	if f.size >= 0 && n != f.size {
-		return n, resp.StatusCode, &Error{Op: OpBlobGet, Status: resp.StatusCode, Code: CodeSizeMismatch,
-			Message: fmt.Sprintf("blob %s of %s: got %d bytes or more, want %d", d, repo, n, f.size)}
-	}
-	if !verifier.Verified() {
-		return n, resp.StatusCode, &Error{Op: OpBlobGet, Status: resp.StatusCode, Code: CodeDigestMismatch,
-			Message: fmt.Sprintf("blob %s of %s: content does not hash to its digest", d, repo)}
 	}
 	return n, resp.StatusCode, nil
 }

@@ -7,30 +7,41 @@ import (
 	"net/http"
 )
 
-// maxRangeRecoveries bounds how often one chunked upload asks the session
-// where to resume after a 416, so a broken registry cannot loop it.
+// maxRangeRecoveries bounds how often one upload asks the session where to
+// resume after a 416, so a broken registry cannot loop it.
 const maxRangeRecoveries = 3
 
-// patchChunks sends the blob in chunks of chunkSize, each a PATCH with its
-// Content-Range, following the Location of each answer. A 416 means the
-// registry holds other than what was sent; as the spec says, the client
-// asks the session for its Range and resumes from there.
-func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSource, size, chunkSize int64, scopes []string) (int, *uploadSession, error) {
+// patchChunks sends the blob from the session's start in PATCHes of
+// chunkSize, each with its Content-Range, following the Location of each
+// answer; a streamed upload sends it whole in one PATCH without
+// Content-Range. A 416 means the registry holds other than what was sent,
+// and a PATCH the retry policy allows again may have left some of its
+// bytes: either way, as the spec says, the client asks the session for its
+// Range and resumes from there, with ranged PATCHes.
+func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSource, size, chunkSize int64, ranged bool, scopes []string) (int, *uploadSession, error) {
 	src := &resumableReader{ctx: ctx, blob: blob}
 	defer src.Close()
-	status, recoveries := 0, 0
-	for offset := int64(0); offset < size; {
+	status, recoveries, tries := 0, 0, 0
+	// A stream sends one PATCH even for an empty blob.
+	for offset, first := int64(0), !ranged; first || offset < size; first = false {
 		n := min(chunkSize, size-offset)
-		st, next, err := c.patchUpload(ctx, s, src.chunk(offset, n), offset, n, true, scopes)
+		st, next, err := c.patchUpload(ctx, s, src.chunk(offset, n), offset, n, ranged, scopes)
 		status = st
 		if err == nil {
 			s, offset = next, offset+n
 			continue
 		}
-		if status != http.StatusRequestedRangeNotSatisfiable || recoveries >= maxRangeRecoveries {
+		switch {
+		case status == http.StatusRequestedRangeNotSatisfiable && recoveries < maxRangeRecoveries:
+			recoveries++
+		case c.canRetry(ctx, tries+1, status, err):
+			tries++
+			if werr := c.waitRetry(ctx, OpUploadChunk, tries, status, nil, err); werr != nil {
+				return status, s, werr
+			}
+		default:
 			return status, s, err
 		}
-		recoveries++
 		st, held, next, serr := c.sessionStatus(ctx, s, scopes)
 		if serr != nil {
 			return st, s, serr
@@ -39,7 +50,8 @@ func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSou
 			return st, s, &Error{Op: OpUploadStatus, Status: st, Code: CodeInvalidResponse,
 				Message: fmt.Sprintf("cannot resume: the session holds %d bytes of %d at %q", held, size, next.location)}
 		}
-		s, offset = next, held
+		s, offset, ranged = next, held, true
+		chunkSize = min(chunkSize, size-held)
 	}
 	return status, s, nil
 }

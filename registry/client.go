@@ -38,6 +38,11 @@ func New(cfg Config) (*Client, error) {
 	if err := validateHeaders(cfg.Headers); err != nil {
 		return nil, err
 	}
+	if cfg.Retry != nil {
+		if err := cfg.Retry.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = http.DefaultTransport

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -24,6 +25,12 @@ type Config struct {
 	// OnTransfer, when set, is called once per blob transferred (or failed),
 	// from the goroutine that moved it.
 	OnTransfer func(Transfer)
+	// Retry, when set, sends failed requests again as it says; nil never
+	// retries.
+	Retry *RetryPolicy
+	// OnRetry, when set, is called before each retry, with the context of
+	// the call that made it.
+	OnRetry func(context.Context, Retry)
 }
 
 // Direction of a blob transfer.

@@ -44,6 +44,12 @@ type Error struct {
 	Detail []ErrorDetail
 	// Err is the underlying Go error, if any.
 	Err error
+
+	// inBody marks a failure while reading a response body, which a retry
+	// of the whole step may mend.
+	inBody bool
+	// header is the refusing response's, for its Retry-After.
+	header http.Header
 }
 
 // ErrorDetail is one entry of an OCI error body.
@@ -96,7 +102,7 @@ const maxErrorBody = 64 << 10
 // responseError reads resp's OCI error body, if any, into an *Error. It
 // does not close the body.
 func responseError(op string, resp *http.Response) *Error {
-	e := &Error{Op: op, Status: resp.StatusCode}
+	e := &Error{Op: op, Status: resp.StatusCode, header: resp.Header}
 	var body struct {
 		Errors []ErrorDetail `json:"errors"`
 	}
@@ -136,4 +142,10 @@ func codeForStatus(op string, status int) string {
 		return CodeNotFound
 	}
 	return CodeUnexpectedStatus
+}
+
+// failedInBody tells whether err broke off a response body.
+func failedInBody(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.inBody
 }

@@ -126,8 +126,21 @@ func (m *fetchedManifest) isIndex() bool { return IsIndexMediaType(m.MediaType) 
 
 // fetchManifest fetches a manifest by tag or digest, asking for the media
 // types in accept (nil: every image type), and checks its bytes against the
-// digest asked for, or the one the registry announced.
+// digest asked for, or the one the registry announced. A body cut short is
+// fetched again, as the retry policy allows.
 func (c *Client) fetchManifest(ctx context.Context, repo, ident string, accept []string, scopes []string) (*fetchedManifest, error) {
+	for try := 1; ; try++ {
+		m, err := c.fetchManifestOnce(ctx, repo, ident, accept, scopes)
+		if err == nil || !failedInBody(err) || !c.canRetry(ctx, try, 0, err) {
+			return m, err
+		}
+		if werr := c.waitRetry(ctx, OpManifestGet, try, 0, nil, err); werr != nil {
+			return nil, werr
+		}
+	}
+}
+
+func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, accept []string, scopes []string) (*fetchedManifest, error) {
 	if len(accept) == 0 {
 		accept = manifestAccept
 	}

@@ -19,6 +19,10 @@ type request struct {
 	size     int64      // body length; -1 when unknown
 	expected []int      // statuses beyond 2xx/3xx that belong to a normal flow
 	noAuth   bool       // token requests: no registry credentials, no user headers
+	// noRetry leaves retries to the caller: a PATCH or a PUT with a body
+	// may have left bytes in its session, so sending it again as it was
+	// is wrong; the upload resumes or restarts instead.
+	noRetry bool
 }
 
 // bodySource opens a request body; attempt counts from 1, so a source can
@@ -26,9 +30,34 @@ type request struct {
 // retry after an auth challenge.
 type bodySource func(attempt int) (io.ReadCloser, error)
 
-// send sends r, answering one auth challenge, and returns the response; a
-// non-2xx status is not an error here. The caller must close the body.
+// send sends r, answering one auth challenge and retrying as the client's
+// policy says, and returns the response; a non-2xx status is not an error
+// here. The caller must close the body.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+	for try := 1; ; try++ {
+		resp, err := c.sendAuthorized(ctx, r)
+		if r.noRetry {
+			return resp, err
+		}
+		status, header := 0, http.Header(nil)
+		if resp != nil {
+			status, header = resp.StatusCode, resp.Header
+		}
+		if !c.canRetry(ctx, try, status, err) {
+			return resp, err
+		}
+		if resp != nil {
+			closeBody(resp)
+		}
+		if werr := c.waitRetry(ctx, r.op, try, status, header, err); werr != nil {
+			return nil, werr
+		}
+	}
+}
+
+// sendAuthorized sends r once, or twice when the first answer is an auth
+// challenge the client can meet.
+func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
 		info := &RequestInfo{Op: r.op, Name: r.route.name, Expected: r.expected}
 		resp, err := c.attempt(ctx, r, info, attempt)

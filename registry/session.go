@@ -109,7 +109,7 @@ func (c *Client) patchUpload(ctx context.Context, s *uploadSession, body bodySou
 	}
 	resp, err := c.send(ctx, &request{
 		op: OpUploadChunk, method: http.MethodPatch, route: c.sessionRoute(s),
-		scopes: scopes, header: header, body: body, size: size,
+		scopes: scopes, header: header, body: body, size: size, noRetry: true,
 	})
 	if err != nil {
 		return 0, s, err
@@ -142,6 +142,9 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 		scopes: scopes,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		body:   body, size: desc.Size,
+		// A PUT with the blob may leave bytes in the session: the upload
+		// starts over in a new one instead.
+		noRetry: body != nil,
 	}
 	if body == nil {
 		r.header.Set("Content-Length", "0")

@@ -59,7 +59,7 @@ func TransportCode(ctx context.Context, err error) string {
 
 // bodyError classifies a failure while reading a response body.
 func bodyError(ctx context.Context, op, where string, err error) *Error {
-	e := &Error{Op: op, Code: TransportCode(ctx, err), Err: err}
+	e := &Error{Op: op, Code: TransportCode(ctx, err), Err: err, inBody: true}
 	e.Message = fmt.Sprintf("reading %s: %v", where, err)
 	return e
 }

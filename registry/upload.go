@@ -146,23 +146,42 @@ func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, 
 	if opts.Mode == UploadPost {
 		return c.uploadPost(ctx, repo, desc, whole, scopes)
 	}
+	if opts.Mode == UploadMonolithic {
+		return c.uploadMonolithic(ctx, repo, desc, whole, scopes)
+	}
 	status, session, err := c.startUpload(ctx, repo, scopes)
 	if err != nil {
 		return status, "", err
 	}
-	switch opts.Mode {
-	case UploadMonolithic:
-		return c.completeUpload(ctx, session, desc, whole, scopes)
-	case UploadStream:
-		status, session, err = c.patchUpload(ctx, session, whole, 0, desc.Size, false, scopes)
-	case UploadChunked:
-		status, session, err = c.patchChunks(ctx, session, blob, desc.Size, opts.ChunkSize, scopes)
+	if opts.Mode == UploadStream {
+		status, session, err = c.patchChunks(ctx, session, blob, desc.Size, desc.Size, false, scopes)
+	} else {
+		status, session, err = c.patchChunks(ctx, session, blob, desc.Size, opts.ChunkSize, true, scopes)
 	}
 	if err != nil {
 		c.abandon(ctx, session, scopes)
 		return status, "", err
 	}
 	return c.completeUpload(ctx, session, desc, nil, scopes)
+}
+
+// uploadMonolithic opens a session and closes it with a PUT of the whole
+// blob. A PUT the retry policy allows again is sent in a new session, the
+// old one cancelled, since the registry may hold part of the first body.
+func (c *Client) uploadMonolithic(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string) (int, string, error) {
+	for try := 1; ; try++ {
+		status, session, err := c.startUpload(ctx, repo, scopes)
+		if err != nil {
+			return status, "", err
+		}
+		status, location, err := c.completeUpload(ctx, session, desc, whole, scopes)
+		if err == nil || !c.canRetry(ctx, try, StatusOf(err), err) {
+			return status, location, err
+		}
+		if werr := c.waitRetry(ctx, OpUploadComplete, try, StatusOf(err), nil, err); werr != nil {
+			return status, "", werr
+		}
+	}
 }
 
 // uploadPost sends the blob in the POST that opens the session, with its
