@@ -84,6 +84,23 @@ bench: tools ## Go benchmarks: this client against go-containerregistry on one r
 bench-memory: build $(REGISTRY) ## Peak RSS of k6: 20 VUs push then pull a 256 MiB layer each
 	scripts/with-registry.sh scripts/bench-memory.sh
 
+# Every fuzzer, as package:Function; each runs FUZZTIME on its own.
+FUZZERS := \
+  ./registry:FuzzLinkHeader ./registry:FuzzRangeHeader ./registry:FuzzLocationHeader \
+  ./registry:FuzzRetryAfter ./registry:FuzzTokenResponse ./registry:FuzzErrorBody \
+  ./registry:FuzzManifest ./registry:FuzzIndexPlatform ./registry:FuzzReference \
+  ./registry/auth:FuzzChallenges \
+  ./registry/content:FuzzLoadArchive ./registry/content:FuzzLoadManifestJSON ./registry/content:FuzzParseSize
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzzer for FUZZTIME (default 30s); crashers stay in testdata/fuzz as regression tests
+	@for f in $(FUZZERS); do \
+	  pkg=$${f%%:*}; fn=$${f##*:}; echo "=== $$fn ($$pkg)"; \
+	  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg 2>&1 | grep -E 'execs|FAIL|ok|---' | tail -3; \
+	  [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
+	done
+
 .PHONY: clean
 clean: ## Remove bin/
 	rm -rf $(BIN)

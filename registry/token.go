@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,31 +47,43 @@ func (c *Client) fetchToken(ctx context.Context, realm, service string, scopes [
 	if err := expect(resp, OpToken, http.StatusOK); err != nil {
 		return "", time.Time{}, err
 	}
-	var body struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
 		return "", time.Time{}, bodyError(ctx, OpToken, rt.where(), err)
 	}
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return "", time.Time{}, &Error{Op: OpToken, Status: resp.StatusCode, Code: CodeInvalidResponse,
-			Message: "token response is not JSON: " + err.Error()}
-	}
-	token := body.Token
-	if token == "" {
-		token = body.AccessToken
-	}
-	if token == "" {
-		return "", time.Time{}, &Error{Op: OpToken, Status: resp.StatusCode, Code: CodeInvalidResponse,
-			Message: "token response has neither token nor access_token"}
-	}
-	lifetime := defaultTokenLifetime
-	if body.ExpiresIn > 0 {
-		lifetime = time.Duration(body.ExpiresIn) * time.Second
+	token, lifetime, err := parseTokenResponse(raw)
+	if err != nil {
+		return "", time.Time{}, &Error{Op: OpToken, Status: resp.StatusCode, Code: CodeInvalidResponse, Message: err.Error()}
 	}
 	// Count from when we asked: issued_at comes from another clock.
 	return token, start.Add(lifetime), nil
+}
+
+// maxTokenLifetime bounds what a realm's expires_in is believed: a day is
+// longer than any test, and far from overflowing a time.Duration.
+const maxTokenLifetime = 24 * time.Hour
+
+// parseTokenResponse reads a token realm's answer: the token (token, or
+// access_token as OAuth2 names it) and how long it lives.
+func parseTokenResponse(raw []byte) (string, time.Duration, error) {
+	var body struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if !json.Valid(raw) {
+		return "", 0, errors.New("token response is not JSON")
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		return "", 0, errors.New("token response is not an object with a string token and a numeric expires_in")
+	}
+	token := cmp.Or(body.Token, body.AccessToken)
+	if token == "" {
+		return "", 0, errors.New("token response has neither token nor access_token")
+	}
+	lifetime := defaultTokenLifetime
+	if body.ExpiresIn > 0 {
+		lifetime = time.Duration(min(body.ExpiresIn, int64(maxTokenLifetime/time.Second))) * time.Second
+	}
+	return token, lifetime, nil
 }

@@ -26,7 +26,7 @@ import (
 )
 
 // tarDir writes dir's files into a tar at dst, as `tar -C dir -cf dst .`.
-func tarDir(t *testing.T, dir, dst string) {
+func tarDir(t testing.TB, dir, dst string) {
 	t.Helper()
 	f, err := os.Create(dst)
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func tarDir(t *testing.T, dir, dst string) {
 }
 
 // fixtures writes one ggcr image in every layout Load reads.
-func fixtures(t *testing.T, img v1.Image) map[string]string {
+func fixtures(t testing.TB, img v1.Image) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	paths := map[string]string{}
