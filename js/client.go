@@ -1,6 +1,7 @@
 package js
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -36,6 +37,7 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 	cfg.UserAgent = userAgent
 	cfg.Transport = &measuringTransport{state: mi.vu.State, ctx: mi.vu.Context, clientTags: opts.tags}
 	cfg.OnTransfer = c.onTransfer
+	cfg.OnRetry = c.onRetry
 	if c.client, err = registry.New(cfg); err != nil {
 		throw(rt, fmt.Errorf("new Client: %w", err))
 	}
@@ -196,4 +198,14 @@ func (c *Client) onTransfer(t registry.Transfer) {
 		emit(ctx, state, c.mi.metrics.blobThroughput, sampleTags(state, c.tags, tagDirection, t.Direction),
 			float64(t.Bytes)/t.Duration.Seconds())
 	}
+}
+
+// onRetry counts a retry in registry_retries; like onTransfer, it runs on
+// the goroutine that retries.
+func (c *Client) onRetry(ctx context.Context, r registry.Retry) {
+	state := c.mi.vu.State()
+	if state == nil {
+		return
+	}
+	emit(ctx, state, c.mi.metrics.retries, sampleTags(state, c.tags, tagOp, r.Op, tagReason, r.Reason), 1)
 }

@@ -15,6 +15,7 @@ const (
 	metricUploadDuration = "registry_upload_duration"
 	metricBlobThroughput = "registry_blob_throughput"
 	metricErrors         = "registry_errors"
+	metricRetries        = "registry_retries"
 )
 
 // Tags this extension adds to samples.
@@ -22,6 +23,7 @@ const (
 	tagOp        = "registry_op"
 	tagErrorCode = "error_code"
 	tagDirection = "direction"
+	tagReason    = "reason"
 )
 
 // registryMetrics are the extension's custom metrics. k6's registry returns
@@ -33,6 +35,7 @@ type registryMetrics struct {
 	uploadDuration *metrics.Metric
 	blobThroughput *metrics.Metric
 	errors         *metrics.Metric
+	retries        *metrics.Metric
 }
 
 func registerMetrics(r *metrics.Registry) (*registryMetrics, error) {
@@ -50,6 +53,7 @@ func registerMetrics(r *metrics.Registry) (*registryMetrics, error) {
 		// Bytes per second: k6 has no value type for a rate of bytes.
 		{&m.blobThroughput, metricBlobThroughput, metrics.Trend, nil},
 		{&m.errors, metricErrors, metrics.Counter, nil},
+		{&m.retries, metricRetries, metrics.Counter, nil},
 	} {
 		if *def.dst, err = r.NewMetric(def.name, def.typ, def.val...); err != nil {
 			return nil, err

@@ -206,7 +206,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	if isMissing(v) {
 		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
 	}
-	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags")
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry")
 	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
 	r.string("url", &o.config.URL)
 	r.string("username", &o.config.Username)
@@ -220,6 +220,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 		}
 	}
 	o.tags = r.stringMap("tags")
+	o.config.Retry = readRetry(r)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -227,11 +228,38 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 		return nil, fmt.Errorf("new Client: option \"url\" is required, e.g. \"http://127.0.0.1:5000\"")
 	}
 	for k := range o.tags {
-		if k == tagOp || k == tagErrorCode || k == tagDirection {
+		if k == tagOp || k == tagErrorCode || k == tagDirection || k == tagReason {
 			return nil, fmt.Errorf("new Client: tag %q is set by the extension itself", k)
 		}
 	}
 	return o, nil
+}
+
+// readRetry reads "retry": a number of attempts, or { attempts, statuses,
+// network, backoff, maxDelay } over the registry package's defaults, which
+// also checks the values.
+func readRetry(r *optionReader) *registry.RetryPolicy {
+	v := r.get("retry")
+	if v == nil {
+		return nil
+	}
+	p := registry.DefaultRetryPolicy()
+	if _, isNumber := number(v); isNumber {
+		r.int("retry", 0, math.MaxInt32, &p.Attempts)
+		return &p
+	}
+	sub := newOptionReader(r.rt, r.call+`: option "retry"`, v, "attempts", "statuses", "network", "backoff", "maxDelay")
+	sub.int("attempts", 0, math.MaxInt32, &p.Attempts)
+	if statuses := sub.ints("statuses"); statuses != nil {
+		p.Statuses = statuses
+	}
+	sub.bool("network", &p.Network)
+	sub.duration("backoff", &p.Backoff)
+	sub.duration("maxDelay", &p.MaxDelay)
+	if r.err == nil {
+		r.err = sub.err
+	}
+	return &p
 }
 
 func parsePullOptions(rt *sobek.Runtime, v sobek.Value) (registry.PullOptions, error) {
@@ -313,6 +341,29 @@ func (r *optionReader) strings(key string) []string {
 	}
 	if !ok {
 		r.fail(key, "a list of strings", v)
+		return nil
+	}
+	return out
+}
+
+// ints reads a list of whole numbers.
+func (r *optionReader) ints(key string) []int {
+	v := r.get(key)
+	if v == nil {
+		return nil
+	}
+	list, ok := v.Export().([]any)
+	out := make([]int, 0, len(list))
+	for _, x := range list {
+		f, isNumber := toFloat(x)
+		if !isNumber || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+			ok = false
+			break
+		}
+		out = append(out, int(f))
+	}
+	if !ok {
+		r.fail(key, "a list of whole numbers", v)
 		return nil
 	}
 	return out
