@@ -4,8 +4,8 @@
  * Every registry request is recorded in k6's `http_reqs`, `http_req_duration` (with its phases)
  * and `http_req_failed`, tagged `registry_op` and a bounded `name`; the extension adds
  * `registry_pull_duration`, `registry_push_duration`, `registry_upload_duration`,
- * `registry_blob_throughput` (tag `direction`) and `registry_errors` (tags `registry_op`,
- * `error_code`).
+ * `registry_blob_throughput` (tag `direction`), `registry_errors` (tags `registry_op`,
+ * `error_code`) and `registry_retries` (tags `registry_op`, `reason`).
  *
  * @example
  * ```js
@@ -58,12 +58,32 @@ export interface ClientOptions {
   password?: string;
   /** A static bearer token, sent up front. */
   token?: string;
-  /** Headers added to every registry request (not to token realms). */
+  /** Headers added to every request to the registry's own origin (not to token realms, upload fronts or redirects elsewhere). */
   headers?: Record<string, string>;
   /** Per HTTP request, its body included: `"60s"` or milliseconds. Default `"60s"`. */
   timeout?: string | number;
   /** Tags added to every metric sample of this client. */
   tags?: Record<string, string>;
+  /**
+   * Send failed requests again, as real clients do. Off by default, so a test measures every
+   * refusal. A number is the attempts; an object overrides the defaults shown. Each retry is its
+   * own request in k6's HTTP metrics and counts in `registry_retries`.
+   */
+  retry?: number | RetryOptions;
+}
+
+/** When and how a failed request is sent again. */
+export interface RetryOptions {
+  /** Tries of one request in all, 1 to 10. Default 3. */
+  attempts?: number;
+  /** Statuses worth another try. Default `[429, 500, 502, 503, 504]`. */
+  statuses?: number[];
+  /** Retry resets, refusals, timeouts and bodies cut short. Default `true`. */
+  network?: boolean;
+  /** First wait, doubled each retry, with jitter; a `Retry-After` wins. Default `"200ms"`. */
+  backoff?: string | number;
+  /** Longest single wait, `Retry-After` included. Default `"30s"`. */
+  maxDelay?: string | number;
 }
 
 /** A failed registry call. */
