@@ -80,7 +80,7 @@ push_layout() {
 # push_fresh writes new blobs in the layout's blobs/sha256/ naming, so
 # push_manifest reads them the same way.
 push_fresh() {
-  local dir sum digest layers_json='[]' diff_ids='[]' config
+  local dir sum digest l layers_json='[]' diff_ids='[]' config
   dir=$(mktemp -d)
   mkdir -p "$dir/blobs/sha256"
   for ((l = 0; l < layer_count; l++)); do
