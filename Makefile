@@ -10,21 +10,27 @@ STATICCHECK      := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 K6_VERSION       := v2.2.0
 REGISTRY_VERSION := v3.1.2
 MODULE           := github.com/xk6-registry/xk6-registry
+# crane at the go-containerregistry version go.mod pins.
+CRANE_VERSION    := $(shell awk '$$1 == "github.com/google/go-containerregistry" { print $$2 }' go.mod)
 
 BIN      := $(CURDIR)/bin
 XK6      := $(BIN)/xk6
 REGISTRY := $(BIN)/registry
 K6       := $(BIN)/k6
+CRANE    := $(BIN)/crane
 # Debian's docker-registry (distribution v2.8.2), for the interoperability matrix.
 DEBIAN_REGISTRY := /usr/bin/docker-registry
+# curl, GNU time (which measures each row) and jq (which the curl scripts use), from Debian.
+BENCH_SYSTEM_TOOLS := /usr/bin/curl /usr/bin/time /usr/bin/jq
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export REGISTRY_BIN := $(REGISTRY)
 export DEBIAN_REGISTRY_BIN := $(DEBIAN_REGISTRY)
 export K6_BIN       := $(K6)
+export CRANE_BIN    := $(CRANE)
 export K6_NO_USAGE_REPORT := true
 
-GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -name '*_test.go') go.mod go.sum
+GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum
 EXAMPLES   := $(sort $(wildcard examples/*.js))
 
 .PHONY: help
@@ -32,7 +38,7 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 .PHONY: tools
-tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) ## Install xk6 and distribution v3.1.2 into bin/, and Debian's docker-registry
+tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq
 
 $(XK6): tools/go.mod tools/go.sum
 	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
@@ -100,6 +106,17 @@ fuzz: ## Run every fuzzer for FUZZTIME (default 30s); crashers stay in testdata/
 	  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg 2>&1 | grep -E 'execs|FAIL|ok|---' | tail -3; \
 	  [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
 	done
+
+.PHONY: bench-compare
+bench-compare: build $(REGISTRY) $(CRANE) $(BENCH_SYSTEM_TOOLS) ## One table: the extension against curl, k6/http and crane (BENCH_SCALE=smoke: quick)
+	go run ./bench/compare
+
+$(CRANE): go.mod
+	GOBIN=$(BIN) go install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+
+$(BENCH_SYSTEM_TOOLS):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends curl time jq
 
 .PHONY: clean
 clean: ## Remove bin/

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// result is a row as measured.
+type result struct {
+	row
+	usage
+	requests int64 // counted by the tool (k6 scripts, curl small-request loops)
+	http2    int64 // of them, over HTTP/2 (k6 scripts)
+	err      error
+}
+
+// units is the row's work in its unit: GB (10^9 bytes) or thousands of requests.
+func (r result) units() float64 {
+	if r.unit == perGB {
+		return float64(r.bytes) / 1e9
+	}
+	return float64(r.requests) / 1000
+}
+
+func (r result) cpuPerUnit() float64  { return r.cpu() / r.units() }
+func (r result) timePerUnit() float64 { return r.wall / r.units() }
+
+var tableHeader = []string{"workload", "tool", "work", "wall s", "CPU s", "CPU per unit",
+	"peak RSS MiB", "tree PSS MiB", "CPU vs curl", "time vs curl"}
+
+// writeTable prints results as a Markdown table, each compared with its
+// workload's curl row.
+func writeTable(w io.Writer, results []result) {
+	baselines := map[string]result{}
+	for _, r := range results {
+		if r.baseline && r.err == nil {
+			baselines[r.workload] = r
+		}
+	}
+	cells := [][]string{tableHeader}
+	for _, r := range results {
+		cells = append(cells, cellsOf(r, baselines))
+	}
+	widths := make([]int, len(tableHeader))
+	for _, line := range cells {
+		for i, c := range line {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for n, line := range cells {
+		writeLine(w, line, widths)
+		if n == 0 {
+			rule := make([]string, len(widths))
+			for i, wd := range widths {
+				rule[i] = strings.Repeat("-", wd)
+			}
+			writeLine(w, rule, widths)
+		}
+	}
+}
+
+func writeLine(w io.Writer, line []string, widths []int) {
+	var b strings.Builder
+	for i, c := range line {
+		fmt.Fprintf(&b, "| %-*s ", widths[i], c)
+	}
+	fmt.Fprintln(w, b.String()+"|")
+}
+
+func cellsOf(r result, baselines map[string]result) []string {
+	if r.err != nil {
+		msg, _, _ := strings.Cut(r.err.Error(), "\n")
+		if len(msg) > 80 {
+			msg = msg[:80] + "..."
+		}
+		return []string{r.workload, r.tool, "FAILED: " + msg, "", "", "", "", "", "", ""}
+	}
+	if r.units() == 0 {
+		return []string{r.workload, r.tool, "FAILED: no requests counted", "", "", "", "", "", "", ""}
+	}
+	var work, perUnit string
+	if r.unit == perGB {
+		work = fmt.Sprintf("%.2f GB, %.0f MB/s", r.units(), r.units()*1000/r.wall)
+		perUnit = fmt.Sprintf("%.3f s/GB", r.cpuPerUnit())
+	} else {
+		work = fmt.Sprintf("%d req, %.0f/s", r.requests, float64(r.requests)/r.wall)
+		perUnit = fmt.Sprintf("%.3f s/1k req", r.cpuPerUnit())
+	}
+	cpuRatio, timeRatio := "-", "-"
+	if base, ok := baselines[r.workload]; ok && base.units() > 0 {
+		cpuRatio = fmt.Sprintf("%.2f", r.cpuPerUnit()/base.cpuPerUnit())
+		timeRatio = fmt.Sprintf("%.2f", r.timePerUnit()/base.timePerUnit())
+	}
+	return []string{r.workload, r.tool, work,
+		fmt.Sprintf("%.2f", r.wall), fmt.Sprintf("%.2f", r.cpu()), perUnit,
+		fmt.Sprintf("%.0f", float64(r.maxRSS)/1024), fmt.Sprintf("%.0f", float64(r.peakPSS)/1024),
+		cpuRatio, timeRatio}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// binaries are the programs the rows run.
+type binaries struct {
+	k6, registry, crane string
+}
+
+// findBinaries takes K6_BIN, REGISTRY_BIN and CRANE_BIN, defaulting to
+// bin/, and checks that they and the system tools are there.
+func findBinaries(getenv func(string) string) (binaries, error) {
+	b := binaries{k6: getenv("K6_BIN"), registry: getenv("REGISTRY_BIN"), crane: getenv("CRANE_BIN")}
+	defaults := map[*string]string{&b.k6: "bin/k6", &b.registry: "bin/registry", &b.crane: "bin/crane"}
+	for p, def := range defaults {
+		if *p == "" {
+			*p = def
+		}
+		// Rows run in their own directories.
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return b, err
+		}
+		*p = abs
+	}
+	var missing []string
+	for _, p := range []string{b.k6, b.registry, b.crane, gnuTime} {
+		if st, err := os.Stat(p); err != nil || st.Mode()&0o111 == 0 {
+			missing = append(missing, p)
+		}
+	}
+	for _, name := range []string{"bash", "curl", "jq", "sha256sum"} {
+		if _, err := exec.LookPath(name); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return b, fmt.Errorf("missing %s: `make bench-compare` installs them", strings.Join(missing, ", "))
+	}
+	return b, nil
+}
+
+// versions is one line per tool, for the table's header.
+func versions(b binaries) []string {
+	first := func(name string, args ...string) string {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			return name + ": " + err.Error()
+		}
+		line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		return line
+	}
+	return []string{
+		"k6: " + first(b.k6, "version"),
+		"crane: " + first(b.crane, "version"),
+		first("curl", "--version"),
+		// The registry prints its own path first.
+		"registry: " + strings.TrimSpace(strings.TrimPrefix(first(b.registry, "--version"), b.registry)),
+	}
+}
+
+// machine describes where the run happened: CPU model, cores, memory, kernel.
+func machine() string {
+	model := "unknown CPU"
+	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(info), "\n") {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	var si syscall.Sysinfo_t
+	memGiB := 0.0
+	if syscall.Sysinfo(&si) == nil {
+		memGiB = float64(si.Totalram) * float64(si.Unit) / (1 << 30)
+	}
+	var uts syscall.Utsname
+	kernel := ""
+	if syscall.Uname(&uts) == nil {
+		var b []byte
+		for _, c := range uts.Release {
+			if c == 0 {
+				break
+			}
+			b = append(b, byte(c))
+		}
+		kernel = string(b)
+	}
+	return fmt.Sprintf("%s, %d cores, %.0f GiB RAM, Linux %s", model, runtime.NumCPU(), memGiB, kernel)
+}
+
+// imageBytes asks the registry for repo:tag's manifest and adds up its
+// config and layer sizes: what a pull of it must receive.
+func imageBytes(ctx context.Context, base, repo, tag string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", mediaTypeManifest)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s:%s manifest: %s", repo, tag, resp.Status)
+	}
+	var m struct {
+		Config descriptor   `json:"config"`
+		Layers []descriptor `json:"layers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		return 0, fmt.Errorf("%s:%s manifest: %w", repo, tag, err)
+	}
+	total := m.Config.Size
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	return total, nil
+}
+
+// tlsProtocols asks curl and crane, once and outside any measurement,
+// which HTTP version they speak to the TLS registry.
+func tlsProtocols(ctx context.Context, b binaries, r *registry, repo string) map[string]string {
+	out := map[string]string{}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if v, err := exec.CommandContext(ctx, "curl", "-ksS", "-o", "/dev/null", "-w", "%{http_version}", r.url+"/v2/").Output(); err == nil {
+		out["curl"] = "HTTP/" + strings.TrimSpace(string(v))
+	}
+	// Go's HTTP/2 transport logs the connections it makes with http2debug=1.
+	cmd := exec.CommandContext(ctx, b.crane, "digest", "--insecure", r.host+"/"+repo+":1")
+	cmd.Env = append(os.Environ(), "GODEBUG=http2debug=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if cmd.Run() == nil {
+		out["crane"] = "HTTP/1.1"
+		if bytes.Contains(stderr.Bytes(), []byte("http2: Transport")) {
+			out["crane"] = "HTTP/2"
+		}
+	}
+	return out
+}
