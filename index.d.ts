@@ -298,8 +298,8 @@ export function artifact(options: ArtifactOptions): Image;
 /** Make a valid image of random tar layers, streamed on push, never held whole. */
 export function generate(options?: GenerateOptions): Image;
 
-/** Random bytes: `{ size, seed }`; or literal content: a string or an ArrayBuffer. */
-export function blob(source: { size: Size; seed?: number } | string | ArrayBuffer): Blob;
+/** Random bytes: `{ size, seed }`; or literal content: a string, an ArrayBuffer or a Uint8Array. */
+export function blob(source: { size: Size; seed?: number } | string | ArrayBuffer | Uint8Array): Blob;
 
 /**
  * Read a `docker save` tarball or an OCI image layout (directory or tar) once, in the init

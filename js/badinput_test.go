@@ -40,4 +40,8 @@ func TestBadInputIsRefusedAtOnceNamingTheCulprit(t *testing.T) {
 		assert.NotContains(t, err.Error(), "map[string]", code, "a Go type in a script's message")
 	}
 	assert.Empty(t, v.drain(), "a refused call sent a request")
+
+	// A Uint8Array is content, not options.
+	digest := v.run(`registry.blob(new Uint8Array([1, 2, 3])).digest`).String()
+	assert.Equal(t, v.run(`registry.blob(new Uint8Array([1, 2, 3]).buffer).digest`).String(), digest)
 }

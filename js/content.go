@@ -145,8 +145,8 @@ func (mi *ModuleInstance) generate(call sobek.FunctionCall) sobek.Value {
 	return rt.ToValue(newImage(img))
 }
 
-// blob is registry.blob({size, seed}), registry.blob("text") or
-// registry.blob(arrayBuffer).
+// blob is registry.blob({size, seed}), registry.blob("text"),
+// registry.blob(arrayBuffer) or registry.blob(uint8Array).
 func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 	rt := mi.vu.Runtime()
 	arg := call.Argument(0)
@@ -155,9 +155,11 @@ func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 		return rt.ToValue(newBlob(content.Bytes([]byte(v), "")))
 	case sobek.ArrayBuffer:
 		return rt.ToValue(newBlob(content.Bytes(v.Bytes(), "")))
+	case []byte: // a Uint8Array
+		return rt.ToValue(newBlob(content.Bytes(v, "")))
 	}
 	if isMissing(arg) {
-		throw(rt, fmt.Errorf("blob: want { size, seed }, a string or an ArrayBuffer"))
+		throw(rt, fmt.Errorf("blob: want { size, seed }, a string, an ArrayBuffer or a Uint8Array"))
 	}
 	r := newOptionReader(rt, "blob", arg, "size", "seed")
 	size := int64(-1)
