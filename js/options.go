@@ -150,8 +150,8 @@ func sizeValue(v sobek.Value) (int64, error) {
 		return content.ParseSize(s)
 	}
 	f, ok := number(v)
-	if !ok || f != math.Trunc(f) || f < 0 || f > math.MaxInt64/2 {
-		return 0, fmt.Errorf("want a size such as 4096 or \"4MiB\", got %s", describe(v))
+	if !ok || f != math.Trunc(f) || f < 0 || f > content.MaxSize {
+		return 0, fmt.Errorf("want a size such as 4096 or \"4MiB\", at most 16PiB, got %s", describe(v))
 	}
 	return int64(f), nil
 }

@@ -14,6 +14,10 @@ var sizeUnits = map[string]float64{
 	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
 }
 
+// MaxSize bounds every size given: 16 PiB, past any registry's storage and
+// far from overflowing the arithmetic on offsets.
+const MaxSize = 1 << 54
+
 // ParseSize reads a byte count: "4096", "512KiB", "4MB", "1.5GiB". KB, MB,
 // GB, TB are powers of 1000; KiB, MiB, GiB, TiB of 1024; units are
 // case-insensitive.
@@ -36,8 +40,8 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: want a number and an optional unit, e.g. 4MiB", s)
 	}
 	bytes := v * mult
-	if bytes > math.MaxInt64/2 {
-		return 0, fmt.Errorf("invalid size %q: too large", s)
+	if bytes > MaxSize {
+		return 0, fmt.Errorf("invalid size %q: too large, more than the 16PiB a blob may have", s)
 	}
 	if bytes != math.Trunc(bytes) {
 		return 0, fmt.Errorf("invalid size %q: not a whole number of bytes", s)
