@@ -18,6 +18,8 @@ XK6      := $(BIN)/xk6
 REGISTRY := $(BIN)/registry
 K6       := $(BIN)/k6
 CRANE    := $(BIN)/crane
+# Runs a command against a fresh local registry: internal/registrytest's, as the tests use.
+WITH_REGISTRY := $(BIN)/with-registry
 # Debian's docker-registry (distribution v2.8.2), for the interoperability matrix.
 DEBIAN_REGISTRY := /usr/bin/docker-registry
 # curl, GNU time (which measures each row) and jq (which the curl scripts use), from Debian.
@@ -50,6 +52,9 @@ $(DEBIAN_REGISTRY):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-registry
 
+$(WITH_REGISTRY): $(wildcard internal/registrytest/*.go internal/registrytest/cmd/with-registry/*.go) go.mod go.sum
+	go build -o $(WITH_REGISTRY) ./internal/registrytest/cmd/with-registry
+
 .PHONY: build
 build: $(K6) ## Build k6 with this extension into bin/k6
 
@@ -58,8 +63,8 @@ $(K6): $(XK6) $(GO_SOURCES)
 	$(K6) version
 
 .PHONY: run
-run: build $(REGISTRY) ## Build k6, start a local registry, run the push and pull examples against it
-	scripts/with-registry.sh bash -c '$(K6) run --no-color examples/push.js && $(K6) run --no-color examples/pull.js'
+run: build $(REGISTRY) $(WITH_REGISTRY) ## Build k6, start a local registry, run the push and pull examples against it
+	$(WITH_REGISTRY) -- bash -c '$(K6) run --no-color examples/push.js && $(K6) run --no-color examples/pull.js'
 
 .PHONY: test
 test: vet test-go test-examples ## Run every test: Go tests (with k6 end to end) and every example
@@ -76,10 +81,10 @@ test-go: tools build ## Go tests against real registries, k6 included
 	go test -count=1 ./...
 
 .PHONY: test-examples
-test-examples: tools build ## Run every examples/*.js with k6 against a fresh local registry; thresholds must hold
+test-examples: tools build $(WITH_REGISTRY) ## Run every examples/*.js with k6 against a fresh local registry; thresholds must hold
 	@for example in $(EXAMPLES); do \
 	  echo "=== $$example"; \
-	  VUS=4 DURATION=5s scripts/with-registry.sh $(K6) run --no-color --quiet $$example; \
+	  VUS=4 DURATION=5s $(WITH_REGISTRY) -- $(K6) run --no-color --quiet $$example; \
 	done
 
 .PHONY: bench
@@ -87,8 +92,8 @@ bench: tools ## Go benchmarks: this client against go-containerregistry on one r
 	go test -run '^$$' -bench . -benchtime 5x -count 3 ./registry/...
 
 .PHONY: bench-memory
-bench-memory: build $(REGISTRY) ## Peak RSS of k6: 20 VUs push then pull a 256 MiB layer each
-	scripts/with-registry.sh scripts/bench-memory.sh
+bench-memory: build $(REGISTRY) $(WITH_REGISTRY) ## Peak RSS of k6: 20 VUs push then pull a 256 MiB layer each
+	$(WITH_REGISTRY) -- scripts/bench-memory.sh
 
 # Every fuzzer, as package:Function; each runs FUZZTIME on its own.
 FUZZERS := \

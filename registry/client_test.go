@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -235,24 +234,11 @@ func TestSkipExistingAndMount(t *testing.T) {
 	assert.Empty(t, openUploads(t, reg, "fallback/img"), "upload sessions left behind")
 }
 
-// openUploads lists the upload sessions distribution's filesystem storage
-// holds open for repo. A cancelled session loses its data and startedat
-// files at once; its hashstates stay until the registry's purger runs, so
-// they do not count.
+// openUploads lists the upload sessions the registry holds open for repo.
 func openUploads(t *testing.T, reg *registrytest.Registry, repo string) []string {
 	t.Helper()
-	dir := filepath.Join(reg.Dir, "docker/registry/v2/repositories", repo, "_uploads")
-	entries, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
-		return nil
-	}
+	open, err := reg.OpenUploads(repo)
 	require.NoError(t, err)
-	var open []string
-	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(dir, e.Name(), "startedat")); err == nil {
-			open = append(open, e.Name())
-		}
-	}
 	return open
 }
 
@@ -267,7 +253,7 @@ func TestCorruptedBlobFailsVerification(t *testing.T) {
 
 	// Flip bytes of the stored layer, as a bad disk would; size unchanged.
 	d := img.Layers[0].Descriptor().Digest
-	path := filepath.Join(reg.Dir, "docker/registry/v2/blobs", d.Algorithm().String(), d.Encoded()[:2], d.Encoded(), "data")
+	path := reg.BlobDataPath(d)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	data[100] ^= 0xff

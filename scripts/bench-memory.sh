@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-memory.sh: k6's peak RSS while 20 VUs each push a 256 MiB layer and
-# pull it back verified, against REGISTRY_URL (scripts/with-registry.sh sets
+# pull it back verified, against REGISTRY_URL (bin/with-registry sets
 # it). The baseline is the same k6 binary running 20 VUs that only sleep,
 # in the same run, so the figure that matters is the difference and ratio.
 set -euo pipefail

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/xk6-registry/xk6-registry/internal/registrytest"
 )
 
 func main() {
@@ -95,23 +97,19 @@ func prepare(ctx context.Context, cfg config, bins binaries, scripts, work strin
 	}
 	storage := filepath.Join(work, "storage")
 	var err error
-	if s.plain, err = startRegistry(ctx, bins.registry, filepath.Join(work, "registry-plain"), storage, nil); err != nil {
+	if s.plain, err = registrytest.Launch(registrytest.Options{Storage: storage}); err != nil {
 		return s, cleanup, fmt.Errorf("plain registry: %w", err)
 	}
-	stops = append(stops, s.plain.stop)
-	cert, err := writeSelfSigned(work)
-	if err != nil {
-		return s, cleanup, fmt.Errorf("certificate: %w", err)
-	}
-	if s.tls, err = startRegistry(ctx, bins.registry, filepath.Join(work, "registry-tls"), storage, cert); err != nil {
+	stops = append(stops, func() { _ = s.plain.Close() })
+	if s.tls, err = registrytest.Launch(registrytest.Options{Storage: storage, TLS: true}); err != nil {
 		return s, cleanup, fmt.Errorf("TLS registry: %w", err)
 	}
-	stops = append(stops, s.tls.stop)
-	log("registries at %s and %s, storage in %s", s.plain.url, s.tls.url, storage)
+	stops = append(stops, func() { _ = s.tls.Close() })
+	log("registries at %s and %s, storage in %s", s.plain.URL, s.tls.URL, storage)
 
 	log("seeding %s:1 (%d x %s) and %s:1 (1 x 4 KiB)", s.pullRepo, cfg.pullLayers, mib(cfg.pullLayerSize), s.smallRepo)
 	seed := job{argv: []string{bins.k6, "run", "--quiet", "--no-color", filepath.Join(scripts, "k6", "seed.js")},
-		env: append(os.Environ(), "K6_NO_USAGE_REPORT=true", "REGISTRY_URL="+s.plain.url, "PULL_REPO="+s.pullRepo,
+		env: append(os.Environ(), "K6_NO_USAGE_REPORT=true", "REGISTRY_URL="+s.plain.URL, "PULL_REPO="+s.pullRepo,
 			"SMALL_REPO="+s.smallRepo, "PULL_LAYERS="+strconv.Itoa(cfg.pullLayers),
 			"PULL_LAYER_BYTES="+strconv.FormatInt(cfg.pullLayerSize, 10)),
 		dir: filepath.Join(work, "seed"), timeout: cfg.rowTimeout}
@@ -121,10 +119,10 @@ func prepare(ctx context.Context, cfg config, bins binaries, scripts, work strin
 	if _, err := measure(ctx, seed); err != nil {
 		return s, cleanup, fmt.Errorf("seed: %w", err)
 	}
-	if s.pullBytes, err = imageBytes(ctx, s.plain.url, s.pullRepo, "1"); err != nil {
+	if s.pullBytes, err = imageBytes(ctx, s.plain.URL, s.pullRepo, "1"); err != nil {
 		return s, cleanup, err
 	}
-	if s.smallBytes, err = imageBytes(ctx, s.plain.url, s.smallRepo, "1"); err != nil {
+	if s.smallBytes, err = imageBytes(ctx, s.plain.URL, s.smallRepo, "1"); err != nil {
 		return s, cleanup, err
 	}
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/xk6-registry/xk6-registry/internal/registrytest"
 )
 
 // unit is what a row's CPU is divided by.
@@ -31,7 +33,7 @@ type setup struct {
 	cfg         config
 	scripts     string // bench/compare
 	k6, crane   string
-	plain, tls  *registry
+	plain, tls  *registrytest.Registry
 	tarPath     string // the docker save tar
 	layoutDir   string // the same, extracted
 	freshTmp    string // TMPDIR of the curl script generating fresh layers
@@ -58,8 +60,8 @@ func plan(s setup) []row {
 	iterations := []string{"ITERATIONS=" + strconv.Itoa(c.pulls), "VUS=" + strconv.Itoa(c.concurrency)}
 	pullEnv := append([]string{"REPO=" + s.pullRepo, "TAG=1", "IMAGE_BYTES=" + strconv.FormatInt(s.pullBytes, 10)}, iterations...)
 	curlPull := []string{"bash", s.path("curl/pull.sh"), s.pullRepo, "1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)}
-	cranePull := []string{"bash", s.path("crane/pull.sh"), s.plain.host + "/" + s.pullRepo + ":1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)}
-	plainURL := "REGISTRY_URL=" + s.plain.url
+	cranePull := []string{"bash", s.path("crane/pull.sh"), s.plain.Host + "/" + s.pullRepo + ":1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)}
+	plainURL := "REGISTRY_URL=" + s.plain.URL
 	add("pull, verify", perGB, pullWork,
 		row{tool: "curl + sha256sum", argv: curlPull, env: []string{plainURL, "VERIFY=1"}},
 		row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=1"}, pullEnv...)},
@@ -84,7 +86,7 @@ func plan(s setup) []row {
 		}
 		if mode == "stream" { // crane uploads with POST, PATCH, PUT only
 			tools = append(tools, row{tool: "crane push", argv: []string{"bash", s.path("crane/push.sh"), s.layoutDir,
-				strconv.Itoa(c.pushes), strconv.Itoa(c.concurrency), s.plain.host + "/" + prefix("crane")},
+				strconv.Itoa(c.pushes), strconv.Itoa(c.concurrency), s.plain.Host + "/" + prefix("crane")},
 				env: []string{"CRANE=" + s.crane}})
 		}
 		add("push tar, "+mode, perGB, pushWork, tools...)
@@ -118,12 +120,12 @@ func plan(s setup) []row {
 		row{tool: "k6/http + k6/crypto", argv: s.k6Run("http-pull.js"), env: append([]string{"OP=pull", "VERIFY=1", smallBytes}, smallEnv...)},
 	)
 
-	tlsURL := "REGISTRY_URL=" + s.tls.url
+	tlsURL := "REGISTRY_URL=" + s.tls.URL
 	add("pull over TLS, verify", perGB, pullWork,
 		row{tool: "curl -k + sha256sum" + s.protocolNote("curl"), argv: curlPull, env: []string{tlsURL, "VERIFY=1", "CURL_FLAGS=-k"}},
 		row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append([]string{tlsURL, "OP=pull", "VERIFY=1", "INSECURE=1"}, pullEnv...)},
 		row{tool: "crane pull --insecure" + s.protocolNote("crane"), argv: []string{"bash", s.path("crane/pull.sh"),
-			s.tls.host + "/" + s.pullRepo + ":1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)},
+			s.tls.Host + "/" + s.pullRepo + ":1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)},
 			env: []string{"CRANE=" + s.crane, "CRANE_FLAGS=--insecure"}},
 	)
 	return rows

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/xk6-registry/xk6-registry/internal/registrytest"
 )
 
 // binaries are the programs the rows run.
@@ -135,15 +137,15 @@ func imageBytes(ctx context.Context, base, repo, tag string) (int64, error) {
 
 // tlsProtocols asks curl and crane, once and outside any measurement,
 // which HTTP version they speak to the TLS registry.
-func tlsProtocols(ctx context.Context, b binaries, r *registry, repo string) map[string]string {
+func tlsProtocols(ctx context.Context, b binaries, r *registrytest.Registry, repo string) map[string]string {
 	out := map[string]string{}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if v, err := exec.CommandContext(ctx, "curl", "-ksS", "-o", "/dev/null", "-w", "%{http_version}", r.url+"/v2/").Output(); err == nil {
+	if v, err := exec.CommandContext(ctx, "curl", "-ksS", "-o", "/dev/null", "-w", "%{http_version}", r.URL+"/v2/").Output(); err == nil {
 		out["curl"] = "HTTP/" + strings.TrimSpace(string(v))
 	}
 	// Go's HTTP/2 transport logs the connections it makes with http2debug=1.
-	cmd := exec.CommandContext(ctx, b.crane, "digest", "--insecure", r.host+"/"+repo+":1")
+	cmd := exec.CommandContext(ctx, b.crane, "digest", "--insecure", r.Host+"/"+repo+":1")
 	cmd.Env = append(os.Environ(), "GODEBUG=http2debug=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

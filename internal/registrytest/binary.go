@@ -2,6 +2,8 @@ package registrytest
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"go/build"
 	"os"
 	"os/exec"
@@ -21,30 +23,39 @@ const installHint = "install it with `make tools` (go install github.com/distrib
 // versionChecked caches, per binary path, the error of its version check.
 var versionChecked sync.Map
 
-// Binary returns the path of the distribution registry binary: $REGISTRY_BIN,
-// else <module root>/bin/registry, else registry in PATH, else
-// $GOPATH/bin/registry. When there is none it fails the test under CI=true
-// and skips it otherwise.
-func Binary(t testing.TB) string {
-	t.Helper()
+// errNoBinary says no distribution registry binary was found.
+var errNoBinary = errors.New("distribution registry binary not found; " + installHint)
+
+// FindBinary returns the path of the distribution registry binary:
+// $REGISTRY_BIN, else <module root>/bin/registry, else registry in PATH,
+// else $GOPATH/bin/registry; or why there is none to use.
+func FindBinary() (string, error) {
 	if p := os.Getenv("REGISTRY_BIN"); p != "" {
 		if !isExecutable(p) {
-			t.Fatalf("REGISTRY_BIN=%s is not an executable file", p)
+			return "", fmt.Errorf("REGISTRY_BIN=%s is not an executable file", p)
 		}
-		checkVersion(t, p)
-		return p
+		return p, checkVersion(p)
 	}
 	for _, p := range candidates() {
 		if isExecutable(p) {
-			checkVersion(t, p)
-			return p
+			return p, checkVersion(p)
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("distribution registry binary not found; %s", installHint)
+	return "", errNoBinary
+}
+
+// Binary is FindBinary for a test: when there is no binary it fails the
+// test under CI=true and skips it otherwise.
+func Binary(t testing.TB) string {
+	t.Helper()
+	p, err := FindBinary()
+	switch {
+	case errors.Is(err, errNoBinary) && os.Getenv("CI") != "true":
+		t.Skip(err)
+	case err != nil:
+		t.Fatal(err)
 	}
-	t.Skipf("distribution registry binary not found; %s", installHint)
-	return ""
+	return p
 }
 
 // candidates lists where the binary may be, in order of preference.
@@ -89,10 +100,9 @@ func isExecutable(path string) bool {
 	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }
 
-// checkVersion fails the test when path is not a distribution v3 registry:
+// checkVersion refuses a binary that is not a distribution v3 registry:
 // another `registry` in PATH, or a v2 one, would reject the config.
-func checkVersion(t testing.TB, path string) {
-	t.Helper()
+func checkVersion(path string) error {
 	res, _ := versionChecked.LoadOrStore(path, sync.OnceValue(func() error {
 		out, err := exec.Command(path, "--version").CombinedOutput()
 		if err != nil {
@@ -103,9 +113,7 @@ func checkVersion(t testing.TB, path string) {
 		}
 		return nil
 	}))
-	if err := res.(func() error)(); err != nil {
-		t.Fatal(err)
-	}
+	return res.(func() error)()
 }
 
 type versionError struct {

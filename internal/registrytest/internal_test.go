@@ -82,7 +82,9 @@ func TestTokensVerifyWithTheJWKSKey(t *testing.T) {
 func TestExpiresInRoundsUpToWholeSeconds(t *testing.T) {
 	t.Parallel()
 	for ttl, want := range map[time.Duration]int{5 * time.Minute: 300, 1500 * time.Millisecond: 2, time.Millisecond: 1} {
-		ti := newTokenIssuer(t, "u", "p", ttl)
+		ti, err := newTokenIssuer("u", "p", ttl)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = ti.Close() })
 		resp, err := http.Get(ti.Realm() + "?scope=repository:a:pull")
 		require.NoError(t, err)
 		var body struct {

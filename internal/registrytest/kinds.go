@@ -84,7 +84,7 @@ func startDebian(t testing.TB) *Registry {
 	if err := os.WriteFile(configPath, cfg.yaml(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startProcess(t, bin, configPath, nil)
+	p := startTestProcess(t, bin, configPath, nil)
 	addr, err := p.listeningAddr()
 	if err != nil {
 		t.Fatal(err)

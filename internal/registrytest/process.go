@@ -37,10 +37,8 @@ type process struct {
 
 // startProcess runs bin with the config file and hands it ln by socket
 // activation, so no other process can take the port between our choosing it
-// and the registry binding it. The process is killed in t.Cleanup, which also
-// logs its output if the test failed.
-func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *process {
-	t.Helper()
+// and the registry binding it. The caller stops it.
+func startProcess(bin, configPath string, ln *net.TCPListener) (*process, error) {
 	p := &process{log: &tailBuffer{max: logTail}, done: make(chan struct{})}
 	if ln == nil {
 		// A registry without socket activation binds the config's address.
@@ -49,7 +47,7 @@ func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *pr
 	} else {
 		f, err := ln.File()
 		if err != nil {
-			t.Fatalf("registry listener: %v", err)
+			return nil, fmt.Errorf("registry listener: %w", err)
 		}
 		defer f.Close()
 		p.cmd = exec.Command("/bin/sh", "-c", activate, bin, "serve", configPath)
@@ -60,7 +58,7 @@ func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *pr
 	p.cmd.Stderr = p.log
 	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start registry %s: %v", bin, err)
+		return nil, fmt.Errorf("start registry %s: %w", bin, err)
 	}
 	// Only the registry may hold the socket now: if it dies, clients get
 	// connection refused instead of waiting on a backlog no one accepts.
@@ -71,6 +69,17 @@ func startProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *pr
 		p.err = p.cmd.Wait()
 		close(p.done)
 	}()
+	return p, nil
+}
+
+// startTestProcess is startProcess for a test: stopped in t.Cleanup, which
+// also logs its output if the test failed.
+func startTestProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *process {
+	t.Helper()
+	p, err := startProcess(bin, configPath, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		if err := p.stop(); err != nil {
 			t.Error(err)

@@ -4,7 +4,10 @@
 package registrytest
 
 import (
+	"cmp"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -43,6 +46,9 @@ type Options struct {
 	// TLS serves https with a self-signed certificate for 127.0.0.1, so a
 	// client must skip verification (or trust Registry.CertPEM).
 	TLS bool
+	// Storage is the storage root to serve; empty means a fresh one of the
+	// registry's own. Two registries may serve one, e.g. over http and https.
+	Storage string
 }
 
 // defaultTokenTTL is what Options.TokenTTL means when zero.
@@ -59,36 +65,94 @@ type Registry struct {
 	Tokens             *TokenIssuer // the token server; nil unless AuthToken
 	Dir                string       // storage root directory
 	CertPEM            []byte       // the server certificate, with Options.TLS
+
+	proc    *process
+	tempDir string // removed by Close, when Launch made it
 }
 
 // Start runs a registry for the test; it is killed and waited for in
-// t.Cleanup. It skips or fails the test as Binary does when there is no
-// registry binary.
+// t.Cleanup, which logs its output if the test failed. It skips or fails
+// the test as Binary does when there is no registry binary.
 func Start(t testing.TB, opts Options) *Registry {
 	t.Helper()
-	bin := Binary(t)
+	reg, err := launch(Binary(t), opts, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("registry output (last %d bytes at most):\n%s", logTail, reg.proc.log.String())
+		}
+		if err := reg.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return reg
+}
+
+// Launch runs a registry outside a test, in a temporary directory of its
+// own: Close stops it and removes the directory.
+func Launch(opts Options) (*Registry, error) {
+	bin, err := FindBinary()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "registrytest-")
+	if err != nil {
+		return nil, err
+	}
+	reg, err := launch(bin, opts, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	reg.tempDir = dir
+	return reg, nil
+}
+
+// Log is the tail of the registry's output.
+func (r *Registry) Log() string { return r.proc.log.String() }
+
+// Close stops the registry and its token server, and removes the
+// directory Launch made.
+func (r *Registry) Close() error {
+	err := r.proc.stop()
+	if r.Tokens != nil {
+		err = errors.Join(err, r.Tokens.Close())
+	}
+	if r.tempDir != "" {
+		err = errors.Join(err, os.RemoveAll(r.tempDir))
+	}
+	return err
+}
+
+// launch starts bin with its config, storage and credentials under dir.
+func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = defaultTokenTTL
 	}
-	dir := t.TempDir()
-	reg := &Registry{Dir: filepath.Join(dir, "storage")}
-
+	reg = &Registry{Dir: cmp.Or(opts.Storage, filepath.Join(dir, "storage"))}
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		t.Fatalf("registry listen: %v", err)
+		return nil, fmt.Errorf("registry listen: %w", err)
 	}
-	// Closed here only if Start fails before the registry takes it over.
-	t.Cleanup(func() { _ = ln.Close() })
+	// Closed here only if the registry never takes it over.
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+			if reg.Tokens != nil {
+				_ = reg.Tokens.Close()
+			}
+		}
+	}()
 	reg.Host = ln.Addr().String()
 	reg.URL = "http://" + reg.Host
 
 	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text()}
 	if opts.TLS {
 		reg.URL = "https://" + reg.Host
-		var err error
-		cfg.tls, reg.CertPEM, err = writeSelfSigned(dir)
-		if err != nil {
-			t.Fatal(err)
+		if cfg.tls, reg.CertPEM, err = writeSelfSigned(dir); err != nil {
+			return nil, err
 		}
 	}
 	switch opts.Auth {
@@ -97,32 +161,37 @@ func Start(t testing.TB, opts Options) *Registry {
 		reg.Username, reg.Password = username, rand.Text()
 		path := filepath.Join(dir, "htpasswd")
 		if err := writeHtpasswd(path, reg.Username, reg.Password); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cfg.htpasswd = &htpasswdAuth{realm: "registrytest", path: path}
 	case AuthToken:
 		reg.Username, reg.Password = username, rand.Text()
-		reg.Tokens = newTokenIssuer(t, reg.Username, reg.Password, opts.TokenTTL)
+		if reg.Tokens, err = newTokenIssuer(reg.Username, reg.Password, opts.TokenTTL); err != nil {
+			return nil, err
+		}
 		jwks, err := reg.Tokens.key.jwks()
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		path := filepath.Join(dir, "jwks.json")
 		if err := os.WriteFile(path, jwks, 0o600); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cfg.token = &tokenAuth{realm: reg.Tokens.Realm(), service: tokenService, issuer: tokenIssuer, jwks: path}
 	default:
-		t.Fatalf("registrytest: unknown %v", opts.Auth)
+		return nil, fmt.Errorf("registrytest: unknown %v", opts.Auth)
 	}
 
 	configPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(configPath, cfg.yaml(), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	p := startProcess(t, bin, configPath, ln)
-	if err := p.waitReady(reg.URL); err != nil {
-		t.Fatal(err)
+	if reg.proc, err = startProcess(bin, configPath, ln); err != nil {
+		return nil, err
 	}
-	return reg
+	if err := reg.proc.waitReady(reg.URL); err != nil {
+		_ = reg.proc.stop()
+		return nil, fmt.Errorf("%w; registry output:\n%s", err, reg.proc.log.String())
+	}
+	return reg, nil
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -27,19 +26,18 @@ type TokenIssuer struct {
 	ttl                time.Duration
 	realm              string
 	requests           atomic.Int64
+	srv                *http.Server
 }
 
-// newTokenIssuer starts a token server on a loopback port, stopped in
-// t.Cleanup.
-func newTokenIssuer(t testing.TB, username, password string, ttl time.Duration) *TokenIssuer {
-	t.Helper()
+// newTokenIssuer starts a token server on a loopback port; Close stops it.
+func newTokenIssuer(username, password string, ttl time.Duration) (*TokenIssuer, error) {
 	key, err := newSigningKey()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("token server listen: %v", err)
+		return nil, fmt.Errorf("token server listen: %w", err)
 	}
 	ti := &TokenIssuer{
 		key:      key,
@@ -51,11 +49,13 @@ func newTokenIssuer(t testing.TB, username, password string, ttl time.Duration) 
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /token", ti.serveToken)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ti
+	ti.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = ti.srv.Serve(ln) }()
+	return ti, nil
 }
+
+// Close stops the token server.
+func (ti *TokenIssuer) Close() error { return ti.srv.Close() }
 
 // Realm is the token endpoint the registry's challenges name.
 func (ti *TokenIssuer) Realm() string { return ti.realm }
