@@ -325,45 +325,38 @@ func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOpt
 
 // strings reads a list of strings.
 func (r *optionReader) strings(key string) []string {
-	v := r.get(key)
-	if v == nil {
-		return nil
-	}
-	list, ok := v.Export().([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		s, isString := x.(string)
-		if !isString {
-			ok = false
-			break
-		}
-		out = append(out, s)
-	}
-	if !ok {
-		r.fail(key, "a list of strings", v)
-		return nil
-	}
-	return out
+	return readList(r, key, "a list of strings", func(x any) (string, bool) {
+		s, ok := x.(string)
+		return s, ok
+	})
 }
 
 // ints reads a list of whole numbers.
 func (r *optionReader) ints(key string) []int {
+	return readList(r, key, "a list of whole numbers", func(x any) (int, bool) {
+		f, ok := toFloat(x)
+		return int(f), ok && f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32
+	})
+}
+
+// readList reads a list whose every element item converts.
+func readList[T any](r *optionReader, key, want string, item func(any) (T, bool)) []T {
 	v := r.get(key)
 	if v == nil {
 		return nil
 	}
 	list, ok := v.Export().([]any)
-	out := make([]int, 0, len(list))
+	out := make([]T, 0, len(list))
 	for _, x := range list {
-		f, isNumber := toFloat(x)
-		if !isNumber || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+		t, isItem := item(x)
+		if !isItem {
 			ok = false
 			break
 		}
-		out = append(out, int(f))
+		out = append(out, t)
 	}
 	if !ok {
-		r.fail(key, "a list of whole numbers", v)
+		r.fail(key, want, v)
 		return nil
 	}
 	return out
