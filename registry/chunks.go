@@ -28,7 +28,8 @@ func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSou
 		st, next, err := c.patchUpload(ctx, s, src.chunk(offset, n), offset, n, ranged, scopes)
 		status = st
 		if err == nil {
-			s, offset = next, offset+n
+			// Attempts are counted per PATCH, not per upload.
+			s, offset, tries = next, offset+n, 0
 			continue
 		}
 		switch {

@@ -143,11 +143,11 @@ func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, o
 // status and the blob's location.
 func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, desc ocispec.Descriptor, opts UploadOptions, scopes []string) (int, string, error) {
 	whole := func(int) (io.ReadCloser, error) { return blob.Open(ctx) }
-	if opts.Mode == UploadPost {
-		return c.uploadPost(ctx, repo, desc, whole, scopes)
-	}
-	if opts.Mode == UploadMonolithic {
-		return c.uploadMonolithic(ctx, repo, desc, whole, scopes)
+	switch opts.Mode {
+	case UploadPost:
+		return c.restartable(ctx, func() (int, string, error) { return c.uploadPost(ctx, repo, desc, whole, scopes) })
+	case UploadMonolithic:
+		return c.restartable(ctx, func() (int, string, error) { return c.uploadMonolithic(ctx, repo, desc, whole, scopes) })
 	}
 	status, session, err := c.startUpload(ctx, repo, scopes)
 	if err != nil {
@@ -165,16 +165,13 @@ func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, 
 	return c.completeUpload(ctx, session, desc, nil, scopes)
 }
 
-// uploadMonolithic opens a session and closes it with a PUT of the whole
-// blob. A PUT the retry policy allows again is sent in a new session, the
-// old one cancelled, since the registry may hold part of the first body.
-func (c *Client) uploadMonolithic(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string) (int, string, error) {
+// restartable runs an upload whose PUT carries the whole blob, starting it
+// over in a new session when the retry policy allows: the registry may hold
+// part of the first body, so the PUT is not sent again as it was. The
+// failed upload has cancelled its session.
+func (c *Client) restartable(ctx context.Context, upload func() (int, string, error)) (int, string, error) {
 	for try := 1; ; try++ {
-		status, session, err := c.startUpload(ctx, repo, scopes)
-		if err != nil {
-			return status, "", err
-		}
-		status, location, err := c.completeUpload(ctx, session, desc, whole, scopes)
+		status, location, err := upload()
 		if err == nil || !c.canRetry(ctx, try, StatusOf(err), err) {
 			return status, location, err
 		}
@@ -182,6 +179,15 @@ func (c *Client) uploadMonolithic(ctx context.Context, repo string, desc ocispec
 			return status, "", werr
 		}
 	}
+}
+
+// uploadMonolithic opens a session and closes it with a PUT of the whole blob.
+func (c *Client) uploadMonolithic(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string) (int, string, error) {
+	status, session, err := c.startUpload(ctx, repo, scopes)
+	if err != nil {
+		return status, "", err
+	}
+	return c.completeUpload(ctx, session, desc, whole, scopes)
 }
 
 // uploadPost sends the blob in the POST that opens the session, with its

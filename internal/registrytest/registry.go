@@ -66,8 +66,10 @@ type Registry struct {
 	Dir                string       // storage root directory
 	CertPEM            []byte       // the server certificate, with Options.TLS
 
-	proc    *process
-	tempDir string // removed by Close, when Launch made it
+	proc       *process
+	bin        string
+	configPath string
+	tempDir    string // removed by Close, when Launch made it
 }
 
 // Start runs a registry for the test; it is killed and waited for in
@@ -108,6 +110,20 @@ func Launch(opts Options) (*Registry, error) {
 	}
 	reg.tempDir = dir
 	return reg, nil
+}
+
+// Restart kills the registry, as a crash would, and starts it again on
+// the same address and storage.
+func (r *Registry) Restart() error {
+	if err := r.proc.stop(); err != nil {
+		return err
+	}
+	p, err := startProcess(r.bin, r.configPath, nil)
+	if err != nil {
+		return err
+	}
+	r.proc = p
+	return p.waitReady(r.URL)
 }
 
 // Log is the tail of the registry's output.
@@ -186,6 +202,7 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	if err := os.WriteFile(configPath, cfg.yaml(), 0o600); err != nil {
 		return nil, err
 	}
+	reg.bin, reg.configPath = bin, configPath
 	if reg.proc, err = startProcess(bin, configPath, ln); err != nil {
 		return nil, err
 	}
