@@ -104,6 +104,8 @@ export interface Result {
   /** The last HTTP status of the call. */
   status: number;
   error: RegistryError | null;
+  /** Requests the call sent again under the client's `retry` option; 0 without it. */
+  retries: number;
 }
 
 export interface PullOptions {

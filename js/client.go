@@ -78,8 +78,9 @@ func (c *Client) inVU(call string) {
 
 func (c *Client) ping(sobek.FunctionCall) sobek.Value {
 	c.inVU("ping")
-	status, err := c.client.Ping(c.mi.vu.Context())
-	return c.result("ping", status, err, nil)
+	ctx, retries := c.callContext()
+	status, err := c.client.Ping(ctx)
+	return c.result("ping", retries(), status, err, nil)
 }
 
 func (c *Client) pull(call sobek.FunctionCall) sobek.Value {
@@ -91,11 +92,12 @@ func (c *Client) pull(call sobek.FunctionCall) sobek.Value {
 		throw(rt, err)
 	}
 	start := time.Now()
-	res, err := c.client.Pull(c.mi.vu.Context(), ref, opts)
+	ctx, retries := c.callContext()
+	res, err := c.client.Pull(ctx, ref, opts)
 	if err == nil {
 		c.emitDuration(c.mi.metrics.pullDuration, time.Since(start))
 	}
-	return c.result("pull", res.Status, err, map[string]any{
+	return c.result("pull", retries(), res.Status, err, map[string]any{
 		"ref": res.Ref, "digest": res.Digest, "mediaType": res.MediaType, "bytes": res.Bytes, "blobs": res.Blobs,
 	})
 }
@@ -110,11 +112,12 @@ func (c *Client) push(call sobek.FunctionCall) sobek.Value {
 		throw(rt, err)
 	}
 	start := time.Now()
-	res, err := c.client.Push(c.mi.vu.Context(), ref, img, opts)
+	ctx, retries := c.callContext()
+	res, err := c.client.Push(ctx, ref, img, opts)
 	if err == nil {
 		c.emitDuration(c.mi.metrics.pushDuration, time.Since(start))
 	}
-	return c.result("push", res.Status, err, map[string]any{
+	return c.result("push", retries(), res.Status, err, map[string]any{
 		"ref": res.Ref, "digest": res.Digest, "bytes": res.Bytes,
 		"uploaded": res.Uploaded, "skipped": res.Skipped, "mounted": res.Mounted,
 		"fallbackTag": nullable(res.FallbackTag),
@@ -133,8 +136,9 @@ func (c *Client) uploadLayer(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		throw(rt, err)
 	}
-	res, err := c.client.UploadBlob(c.mi.vu.Context(), repo, blob, opts)
-	return c.result("uploadLayer", res.Status, err, map[string]any{
+	ctx, retries := c.callContext()
+	res, err := c.client.UploadBlob(ctx, repo, blob, opts)
+	return c.result("uploadLayer", retries(), res.Status, err, map[string]any{
 		"digest": res.Digest, "size": res.Size, "location": res.Location, "mounted": res.Mounted,
 	})
 }
@@ -148,12 +152,19 @@ func (c *Client) reference(call string, v sobek.Value) string {
 	return ref
 }
 
+// callContext is the context of one network call: the VU's, counting the
+// call's retries.
+func (c *Client) callContext() (context.Context, func() int) {
+	return registry.CountRetries(c.mi.vu.Context())
+}
+
 // result makes the plain object a network call returns: { ok, status,
-// error } and the call's own fields. A registry or network failure is a
-// value, not an exception; any other error is the script's and is thrown.
-func (c *Client) result(call string, status int, err error, fields map[string]any) sobek.Value {
+// error, retries } and the call's own fields. A registry or network failure
+// is a value, not an exception; any other error is the script's and is
+// thrown.
+func (c *Client) result(call string, retries int, status int, err error, fields map[string]any) sobek.Value {
 	rt := c.mi.vu.Runtime()
-	out := map[string]any{"ok": err == nil, "status": status, "error": nil}
+	out := map[string]any{"ok": err == nil, "status": status, "error": nil, "retries": retries}
 	var re *registry.Error
 	switch {
 	case err == nil:

@@ -39,7 +39,8 @@ func (c *Client) getManifest(call sobek.FunctionCall) sobek.Value {
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	res, err := c.client.GetManifest(c.mi.vu.Context(), ref, accept)
+	ctx, retries := c.callContext()
+	res, err := c.client.GetManifest(ctx, ref, accept)
 	fields := map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil}
 	if err == nil {
 		// The runtime's JSON.parse keeps key order, so a script that puts
@@ -49,14 +50,15 @@ func (c *Client) getManifest(call sobek.FunctionCall) sobek.Value {
 			fields["manifest"] = parsed
 		}
 	}
-	return c.result("getManifest", res.Status, err, fields)
+	return c.result("getManifest", retries(), res.Status, err, fields)
 }
 
 func (c *Client) headManifest(call sobek.FunctionCall) sobek.Value {
 	c.inVU("headManifest")
 	ref := c.reference("headManifest", call.Argument(0))
-	res, err := c.client.HeadManifest(c.mi.vu.Context(), ref)
-	return c.result("headManifest", res.Status, err, map[string]any{
+	ctx, retries := c.callContext()
+	res, err := c.client.HeadManifest(ctx, ref)
+	return c.result("headManifest", retries(), res.Status, err, map[string]any{
 		"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size,
 	})
 }
@@ -67,8 +69,9 @@ func (c *Client) putManifest(call sobek.FunctionCall) sobek.Value {
 	ref := c.reference("putManifest", call.Argument(0))
 	body := manifestBytes(rt, call.Argument(1))
 	mediaType := stringOption(rt, "putManifest", call.Argument(2), "mediaType")
-	res, err := c.client.PutManifest(c.mi.vu.Context(), ref, mediaType, body)
-	return c.result("putManifest", res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
+	ctx, retries := c.callContext()
+	res, err := c.client.PutManifest(ctx, ref, mediaType, body)
+	return c.result("putManifest", retries(), res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
 }
 
 // stringOption reads an options object whose one option is a string,
@@ -104,8 +107,9 @@ func manifestBytes(rt *sobek.Runtime, v sobek.Value) []byte {
 func (c *Client) deleteManifest(call sobek.FunctionCall) sobek.Value {
 	c.inVU("deleteManifest")
 	ref := c.reference("deleteManifest", call.Argument(0))
-	status, err := c.client.DeleteManifest(c.mi.vu.Context(), ref)
-	return c.result("deleteManifest", status, err, nil)
+	ctx, retries := c.callContext()
+	status, err := c.client.DeleteManifest(ctx, ref)
+	return c.result("deleteManifest", retries(), status, err, nil)
 }
 
 // repoDigest reads the (repository, digest) arguments of blob calls.
@@ -133,8 +137,9 @@ func (c *Client) getBlob(call sobek.FunctionCall) sobek.Value {
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	res, err := c.client.GetBlob(c.mi.vu.Context(), repo, d, opts)
-	return c.result("getBlob", res.Status, err, map[string]any{"bytes": res.Bytes})
+	ctx, retries := c.callContext()
+	res, err := c.client.GetBlob(ctx, repo, d, opts)
+	return c.result("getBlob", retries(), res.Status, err, map[string]any{"bytes": res.Bytes})
 }
 
 // readRange reads "range": [start, end] of whole numbers; the registry
@@ -173,15 +178,17 @@ func toFloat(v any) (float64, bool) {
 func (c *Client) headBlob(call sobek.FunctionCall) sobek.Value {
 	c.inVU("headBlob")
 	repo, d := c.repoDigest("headBlob", call)
-	res, err := c.client.HeadBlob(c.mi.vu.Context(), repo, d)
-	return c.result("headBlob", res.Status, err, map[string]any{"size": res.Size})
+	ctx, retries := c.callContext()
+	res, err := c.client.HeadBlob(ctx, repo, d)
+	return c.result("headBlob", retries(), res.Status, err, map[string]any{"size": res.Size})
 }
 
 func (c *Client) deleteBlob(call sobek.FunctionCall) sobek.Value {
 	c.inVU("deleteBlob")
 	repo, d := c.repoDigest("deleteBlob", call)
-	status, err := c.client.DeleteBlob(c.mi.vu.Context(), repo, d)
-	return c.result("deleteBlob", status, err, nil)
+	ctx, retries := c.callContext()
+	status, err := c.client.DeleteBlob(ctx, repo, d)
+	return c.result("deleteBlob", retries(), status, err, nil)
 }
 
 func (c *Client) mountBlob(call sobek.FunctionCall) sobek.Value {
@@ -191,8 +198,9 @@ func (c *Client) mountBlob(call sobek.FunctionCall) sobek.Value {
 	if !ok {
 		throw(c.mi.vu.Runtime(), fmt.Errorf("mountBlob: the repository to mount from must be a string, got %s", describe(call.Argument(2))))
 	}
-	res, err := c.client.MountBlob(c.mi.vu.Context(), repo, d, from)
-	return c.result("mountBlob", res.Status, err, map[string]any{"mounted": res.Mounted, "location": res.Location})
+	ctx, retries := c.callContext()
+	res, err := c.client.MountBlob(ctx, repo, d, from)
+	return c.result("mountBlob", retries(), res.Status, err, map[string]any{"mounted": res.Mounted, "location": res.Location})
 }
 
 func (c *Client) listOptions(call string, v sobek.Value) registry.ListOptions {
@@ -214,15 +222,17 @@ func (c *Client) listTags(call sobek.FunctionCall) sobek.Value {
 		throw(c.mi.vu.Runtime(), fmt.Errorf("tags: the repository must be a string, got %s", describe(call.Argument(0))))
 	}
 	opts := c.listOptions("tags", call.Argument(1))
-	res, err := c.client.Tags(c.mi.vu.Context(), repo, opts)
-	return c.result("tags", res.Status, err, map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages})
+	ctx, retries := c.callContext()
+	res, err := c.client.Tags(ctx, repo, opts)
+	return c.result("tags", retries(), res.Status, err, map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages})
 }
 
 func (c *Client) catalog(call sobek.FunctionCall) sobek.Value {
 	c.inVU("catalog")
 	opts := c.listOptions("catalog", call.Argument(0))
-	res, err := c.client.Catalog(c.mi.vu.Context(), opts)
-	return c.result("catalog", res.Status, err, map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages})
+	ctx, retries := c.callContext()
+	res, err := c.client.Catalog(ctx, opts)
+	return c.result("catalog", retries(), res.Status, err, map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages})
 }
 
 func nullable(s string) any {
@@ -237,12 +247,13 @@ func (c *Client) referrers(call sobek.FunctionCall) sobek.Value {
 	rt := c.mi.vu.Runtime()
 	repo, d := c.repoDigest("referrers", call)
 	artifactType := stringOption(rt, "referrers", call.Argument(2), "artifactType")
-	res, err := c.client.Referrers(c.mi.vu.Context(), repo, d, artifactType)
+	ctx, retries := c.callContext()
+	res, err := c.client.Referrers(ctx, repo, d, artifactType)
 	var manifests any = []any{}
 	if raw, jerr := json.Marshal(res.Manifests); jerr == nil {
 		_ = json.Unmarshal(raw, &manifests)
 	}
-	return c.result("referrers", res.Status, err, map[string]any{
+	return c.result("referrers", retries(), res.Status, err, map[string]any{
 		"manifests": manifests, "filtered": res.Filtered, "fallback": res.Fallback,
 	})
 }
@@ -257,12 +268,14 @@ func (c *Client) location(call string, v sobek.Value) string {
 
 func (c *Client) cancelUpload(call sobek.FunctionCall) sobek.Value {
 	c.inVU("cancelUpload")
-	status, err := c.client.CancelUpload(c.mi.vu.Context(), c.location("cancelUpload", call.Argument(0)))
-	return c.result("cancelUpload", status, err, nil)
+	ctx, retries := c.callContext()
+	status, err := c.client.CancelUpload(ctx, c.location("cancelUpload", call.Argument(0)))
+	return c.result("cancelUpload", retries(), status, err, nil)
 }
 
 func (c *Client) uploadStatus(call sobek.FunctionCall) sobek.Value {
 	c.inVU("uploadStatus")
-	res, err := c.client.UploadStatus(c.mi.vu.Context(), c.location("uploadStatus", call.Argument(0)))
-	return c.result("uploadStatus", res.Status, err, map[string]any{"offset": res.Offset, "location": res.Location})
+	ctx, retries := c.callContext()
+	res, err := c.client.UploadStatus(ctx, c.location("uploadStatus", call.Argument(0)))
+	return c.result("uploadStatus", retries(), res.Status, err, map[string]any{"offset": res.Offset, "location": res.Location})
 }
