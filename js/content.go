@@ -82,7 +82,7 @@ func (mi *ModuleInstance) artifact(call sobek.FunctionCall) sobek.Value {
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	img, err := content.Artifact(opts)
+	img, err := content.Artifact(mi.vu.Context(), opts)
 	if err != nil {
 		throw(rt, fmt.Errorf("artifact: %w", err))
 	}
@@ -138,7 +138,7 @@ func (mi *ModuleInstance) generate(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		throw(rt, err)
 	}
-	img, err := content.Generate(opts)
+	img, err := content.Generate(mi.vu.Context(), opts)
 	if err != nil {
 		throw(rt, fmt.Errorf("generate: %w", err))
 	}
@@ -171,7 +171,7 @@ func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	b, err := content.Random(size, seed)
+	b, err := content.Random(mi.vu.Context(), size, seed)
 	if err != nil {
 		throw(rt, fmt.Errorf("blob: %w", err))
 	}

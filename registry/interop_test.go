@@ -197,7 +197,7 @@ func pagingOutcome(res *registry.ListResult, want int) string {
 
 func generate(t *testing.T, opts content.GenerateOptions) *registry.Image {
 	t.Helper()
-	img, err := content.Generate(opts)
+	img, err := content.Generate(context.Background(), opts)
 	require.NoError(t, err)
 	return img
 }
@@ -229,7 +229,7 @@ func referrers(t *testing.T, c *registry.Client, artifactType string) string {
 	subject := img.Descriptor()
 	var sig string
 	for _, at := range []string{"application/vnd.example.sig", "application/vnd.example.sbom"} {
-		art, err := content.Artifact(content.ArtifactOptions{ArtifactType: at, Size: 100, Subject: &subject})
+		art, err := content.Artifact(context.Background(), content.ArtifactOptions{ArtifactType: at, Size: 100, Subject: &subject})
 		require.NoError(t, err)
 		d := art.Descriptor().Digest.String()
 		if at == "application/vnd.example.sig" {

@@ -231,15 +231,18 @@ func checkHeld(op string, resp *http.Response, sent int64) error {
 	return nil
 }
 
-// cleanupTimeout bounds the DELETE that closes an abandoned session.
-const cleanupTimeout = time.Second
+// cleanupTimeout bounds the closing of an abandoned session. A registry
+// can take seconds to notice a client that hung up mid-body, and refuses
+// to delete the session until it has: distribution v3.1.2 took up to 2 s
+// here with a 1 GiB PATCH cut short.
+const cleanupTimeout = 5 * time.Second
 
 // maxCleanupRounds bounds the DELETEs sent to one abandoned session.
-const maxCleanupRounds = 5
+const maxCleanupRounds = 12
 
 // abandon deletes a session that will not be completed, so none is left
 // behind on the registry. It runs even when ctx is done (the test ended
-// mid-upload), on its own deadline of a second. A failure here is not the
+// mid-upload), on a deadline of its own (cleanupTimeout). A failure here is not the
 // caller's failure.
 func (c *Client) abandon(ctx context.Context, s *uploadSession, scopes []string) {
 	if s == nil {
@@ -251,10 +254,18 @@ func (c *Client) abandon(ctx context.Context, s *uploadSession, scopes []string)
 	// registry holding bytes the URL's state does not know of (distribution
 	// checks _state), and it may still be writing them. Ask the session
 	// where it stands and delete that, a bounded number of times.
+	wait := 25 * time.Millisecond
 	for range maxCleanupRounds {
 		if status, _ := c.deleteSession(ctx, s, scopes, true); status != http.StatusRequestedRangeNotSatisfiable {
 			return
 		}
+		// Give the registry time to see the cut request end.
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return
+		}
+		wait = min(2*wait, 500*time.Millisecond)
 		_, _, next, err := c.sessionStatus(ctx, s, scopes)
 		if err != nil {
 			return

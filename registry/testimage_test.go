@@ -20,7 +20,7 @@ func testImage(t testing.TB, seed uint64, layerSizes ...int64) *registry.Image {
 	for i, size := range layerSizes {
 		// Each layer on top of the last, as FROM stacks them.
 		layerSeed := seed*100 + uint64(i)
-		next, err := content.Generate(content.GenerateOptions{
+		next, err := content.Generate(context.Background(), content.GenerateOptions{
 			Layers: 1, LayerSize: max(size, content.MinLayerSize), Seed: &layerSeed, Base: img,
 		})
 		require.NoError(t, err)
@@ -55,7 +55,7 @@ func readBlob(t testing.TB, b registry.BlobSource) []byte {
 // testBlob is size bytes of content that depends on seed.
 func testBlob(t testing.TB, seed uint64, size int64) registry.BlobSource {
 	t.Helper()
-	b, err := content.Random(size, &seed)
+	b, err := content.Random(context.Background(), size, &seed)
 	require.NoError(t, err)
 	return b
 }

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -26,14 +27,14 @@ type ArtifactOptions struct {
 
 // Artifact makes an OCI artifact manifest with artifactType, one layer,
 // and a subject, so a script can load the referrers API.
-func Artifact(opts ArtifactOptions) (*registry.Image, error) {
+func Artifact(ctx context.Context, opts ArtifactOptions) (*registry.Image, error) {
 	if opts.ArtifactType == "" {
 		return nil, fmt.Errorf("artifactType is required, e.g. application/vnd.example.sbom.v1+json")
 	}
 	if opts.Size < 0 {
 		return nil, fmt.Errorf("size %d is negative", opts.Size)
 	}
-	layer, err := Random(opts.Size, opts.Seed)
+	layer, err := Random(ctx, opts.Size, opts.Seed)
 	if err != nil {
 		return nil, err
 	}

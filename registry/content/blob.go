@@ -56,9 +56,9 @@ const randomStreamID = 1 << 62
 
 // Random is size random bytes, a pure function of the seed; a nil seed
 // takes a fresh one. The digest is computed here by streaming the bytes
-// once, and remembered for the process, so VUs that ask for the same blob
-// do not hash it again.
-func Random(size int64, seed *uint64) (registry.BlobSource, error) {
+// once, stopping when ctx ends, and remembered for the process, so VUs
+// that ask for the same blob do not hash it again.
+func Random(ctx context.Context, size int64, seed *uint64) (registry.BlobSource, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("blob size %d is negative", size)
 	}
@@ -70,7 +70,7 @@ func Random(size int64, seed *uint64) (registry.BlobSource, error) {
 		return io.NopCloser(ctxReader{ctx, io.LimitReader(randomStream(s, randomStreamID), size)}), nil
 	}
 	d, err := digests.get(seed != nil, digestKey{kind: "random", seed: s, size: size}, func() (digested, error) {
-		rc, _ := open(context.Background())
+		rc, _ := open(ctx)
 		return digestOf(rc)
 	})
 	if err != nil {
@@ -86,12 +86,13 @@ type digested struct {
 	diffID digest.Digest // of the uncompressed stream, for layers
 }
 
-// digestOf streams r through sha256.
+// digestOf streams r through sha256; r follows a context, so a test that
+// ends stops the pass.
 func digestOf(r io.Reader) (digested, error) {
 	dg := digest.Canonical.Digester()
 	n, err := io.Copy(dg.Hash(), r)
 	if err != nil {
-		return digested{}, err
+		return digested{}, fmt.Errorf("digesting the content: %w", err)
 	}
 	return digested{digest: dg.Digest(), size: n}, nil
 }

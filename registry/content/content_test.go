@@ -58,18 +58,18 @@ func TestGenerateIsAPureFunctionOfItsSeed(t *testing.T) {
 	t.Parallel()
 	for _, format := range []content.Format{content.FormatOCI, content.FormatDocker} {
 		seed := uint64(7)
-		a, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
+		a, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
 		require.NoError(t, err)
-		b, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
+		b, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
 		require.NoError(t, err)
 		assert.Equal(t, a.Manifest, b.Manifest, "same seed, same image")
 		other := uint64(8)
-		c, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &other, Format: format})
+		c, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &other, Format: format})
 		require.NoError(t, err)
 		assert.NotEqual(t, a.Layers[0].Descriptor().Digest, c.Layers[0].Descriptor().Digest)
-		fresh1, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
+		fresh1, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
 		require.NoError(t, err)
-		fresh2, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
+		fresh2, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
 		require.NoError(t, err)
 		assert.NotEqual(t, fresh1.Layers[0].Descriptor().Digest, fresh2.Layers[0].Descriptor().Digest, "no seed, new blobs")
 		assert.NotEqual(t, a.Layers[0].Descriptor().Digest, a.Layers[1].Descriptor().Digest, "layers differ")
@@ -79,7 +79,7 @@ func TestGenerateIsAPureFunctionOfItsSeed(t *testing.T) {
 func TestGeneratedBlobsStreamTheirDescriptors(t *testing.T) {
 	t.Parallel()
 	for _, format := range []content.Format{content.FormatOCI, content.FormatDocker} {
-		img, err := content.Generate(content.GenerateOptions{Layers: 3, LayerSize: 1 << 20, Format: format})
+		img, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 3, LayerSize: 1 << 20, Format: format})
 		require.NoError(t, err)
 		var m ocispec.Manifest
 		require.NoError(t, json.Unmarshal(img.Manifest, &m))
@@ -107,7 +107,7 @@ func TestGenerateRefusesBadOptionsByName(t *testing.T) {
 		{Layers: 1, LayerSize: 4096, Format: "zstd"}: `format "zstd"`,
 		{Layers: 5000, LayerSize: 4096}:              "layers 5000",
 	} {
-		_, err := content.Generate(*opts)
+		_, err := content.Generate(context.Background(), *opts)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), want)
 	}
@@ -116,9 +116,9 @@ func TestGenerateRefusesBadOptionsByName(t *testing.T) {
 func TestRandomAndLiteralBlobs(t *testing.T) {
 	t.Parallel()
 	seed := uint64(3)
-	r1, err := content.Random(100_000, &seed)
+	r1, err := content.Random(context.Background(), 100_000, &seed)
 	require.NoError(t, err)
-	r2, err := content.Random(100_000, &seed)
+	r2, err := content.Random(context.Background(), 100_000, &seed)
 	require.NoError(t, err)
 	assert.Equal(t, r1.Descriptor(), r2.Descriptor())
 	d, n := streamDigest(t, r1)
@@ -132,7 +132,7 @@ func TestRandomAndLiteralBlobs(t *testing.T) {
 	assert.Equal(t, digest.FromString("literal text"), d)
 	assert.Equal(t, content.MediaTypeOctetStream, b.Descriptor().MediaType)
 
-	_, err = content.Random(-1, nil)
+	_, err = content.Random(context.Background(), -1, nil)
 	require.Error(t, err)
 }
 
@@ -144,7 +144,7 @@ func TestGeneratedImagesAreValidForAnotherClient(t *testing.T) {
 	c, err := registry.New(registry.Config{URL: reg.URL})
 	require.NoError(t, err)
 	for _, format := range []content.Format{content.FormatOCI, content.FormatDocker} {
-		img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 300_000, Format: format})
+		img, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 300_000, Format: format})
 		require.NoError(t, err)
 		ref := "generated/" + string(format) + ":1"
 		_, err = c.Push(context.Background(), ref, img, registry.PushOptions{})
@@ -165,9 +165,9 @@ func TestGenerateOnABaseSharesItsLayers(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{})
 	c, err := registry.New(registry.Config{URL: reg.URL})
 	require.NoError(t, err)
-	base, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 8192})
+	base, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 8192})
 	require.NoError(t, err)
-	app, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 8192, Base: base})
+	app, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 8192, Base: base})
 	require.NoError(t, err)
 	require.Len(t, app.Layers, 3)
 	assert.Equal(t, base.Layers[0].Descriptor(), app.Layers[0].Descriptor())
@@ -185,9 +185,9 @@ func TestGenerateOnABaseSharesItsLayers(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, registrytest.ValidateImage(got), "diff_ids of base and new layers line up")
 
-	index, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Platforms: []string{"linux/amd64", "linux/arm64"}})
+	index, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Platforms: []string{"linux/amd64", "linux/arm64"}})
 	require.NoError(t, err)
-	_, err = content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Base: index})
+	_, err = content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Base: index})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "an index cannot be a base")
 }

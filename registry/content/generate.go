@@ -45,9 +45,9 @@ type GenerateOptions struct {
 
 // Generate makes a valid image of random layers. Its bytes are a pure
 // function of (seed, layer index, size, format); digests are computed here
-// by streaming each layer once, and the layers are streamed again on every
-// Open, never held.
-func Generate(opts GenerateOptions) (*registry.Image, error) {
+// by streaming each layer once, stopping when ctx ends, and the layers are
+// streamed again on every Open, never held.
+func Generate(ctx context.Context, opts GenerateOptions) (*registry.Image, error) {
 	if opts.Format == "" {
 		opts.Format = FormatOCI
 	}
@@ -65,17 +65,17 @@ func Generate(opts GenerateOptions) (*registry.Image, error) {
 		seed = *opts.Seed
 	}
 	if len(opts.Platforms) > 0 {
-		return generateIndex(opts, seed)
+		return generateIndex(ctx, opts, seed)
 	}
 	platform, err := registry.ParsePlatform(registry.DefaultPlatform)
 	if err != nil {
 		return nil, err
 	}
-	return generateImage(opts, seed, platform)
+	return generateImage(ctx, opts, seed, platform)
 }
 
 // generateImage makes one platform's image.
-func generateImage(opts GenerateOptions, seed uint64, platform ocispec.Platform) (*registry.Image, error) {
+func generateImage(ctx context.Context, opts GenerateOptions, seed uint64, platform ocispec.Platform) (*registry.Image, error) {
 	img := &registry.Image{}
 	diffIDs := make([]digest.Digest, 0, opts.Layers)
 	if opts.Base != nil {
@@ -87,7 +87,7 @@ func generateImage(opts GenerateOptions, seed uint64, platform ocispec.Platform)
 		diffIDs = append(diffIDs, baseDiffIDs...)
 	}
 	for i := range opts.Layers {
-		layer, diffID, err := generatedLayer(seed, i, opts.LayerSize, opts.Format, opts.Seed != nil)
+		layer, diffID, err := generatedLayer(ctx, seed, i, opts.LayerSize, opts.Format, opts.Seed != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +129,7 @@ func generateImage(opts GenerateOptions, seed uint64, platform ocispec.Platform)
 }
 
 // generatedLayer makes layer index of an image and returns its diff_id.
-func generatedLayer(seed uint64, index int, size int64, format Format, keep bool) (registry.BlobSource, digest.Digest, error) {
+func generatedLayer(ctx context.Context, seed uint64, index int, size int64, format Format, keep bool) (registry.BlobSource, digest.Digest, error) {
 	stream := func(ctx context.Context) (io.Reader, error) {
 		tr, err := tarLayer(seed, index, size)
 		if err != nil {
@@ -142,10 +142,11 @@ func generatedLayer(seed uint64, index int, size int64, format Format, keep bool
 		return r, nil
 	}
 	d, err := digests.get(keep, digestKey{kind: string(format), seed: seed, index: index, size: size}, func() (digested, error) {
-		tr, err := tarLayer(seed, index, size)
+		layer, err := tarLayer(seed, index, size)
 		if err != nil {
 			return digested{}, err
 		}
+		tr := ctxReader{ctx, layer}
 		if format == FormatOCI {
 			d, err := digestOf(tr)
 			d.diffID = d.digest

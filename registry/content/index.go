@@ -1,6 +1,7 @@
 package content
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -18,7 +19,7 @@ const maxPlatforms = 64
 // or a docker manifest list for the docker format. Each platform's layers
 // come from its own seed, derived from the index's, so platforms share no
 // blob, as real multi-arch builds do not.
-func generateIndex(opts GenerateOptions, seed uint64) (*registry.Image, error) {
+func generateIndex(ctx context.Context, opts GenerateOptions, seed uint64) (*registry.Image, error) {
 	if len(opts.Platforms) > maxPlatforms {
 		return nil, fmt.Errorf("platforms: %d is more than %d", len(opts.Platforms), maxPlatforms)
 	}
@@ -38,7 +39,7 @@ func generateIndex(opts GenerateOptions, seed uint64) (*registry.Image, error) {
 			return nil, fmt.Errorf("platforms[%d]: %q is listed twice", i, p)
 		}
 		seen[p] = true
-		child, err := generateImage(opts, platformSeed(seed, i), platform)
+		child, err := generateImage(ctx, opts, platformSeed(seed, i), platform)
 		if err != nil {
 			return nil, err
 		}
