@@ -104,6 +104,10 @@ FUZZERS := \
   ./registry/content:FuzzLoadArchive ./registry/content:FuzzLoadManifestJSON ./registry/content:FuzzParseSize
 FUZZTIME ?= 30s
 
+.PHONY: soak
+soak: build $(REGISTRY) $(WITH_REGISTRY) ## SOAK_VUS (200) VUs for SOAK_DURATION (10m) of pulls and fresh pushes with token auth; k6's RSS, goroutines and fds must not grow
+	$(WITH_REGISTRY) -auth token -- scripts/soak.sh
+
 .PHONY: fuzz
 fuzz: ## Run every fuzzer for FUZZTIME (default 30s); crashers stay in testdata/fuzz as regression tests
 	@for f in $(FUZZERS); do \
