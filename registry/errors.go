@@ -50,6 +50,9 @@ type Error struct {
 	inBody bool
 	// header is the refusing response's, for its Retry-After.
 	header http.Header
+	// restart marks the failure of a request that carried a whole blob and
+	// is not sent again as it was: the upload starts over instead.
+	restart bool
 }
 
 // ErrorDetail is one entry of an OCI error body.
@@ -148,4 +151,22 @@ func codeForStatus(op string, status int) string {
 func failedInBody(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.inBody
+}
+
+// restartable marks err, the failure of a request that carried a whole
+// blob, as one the upload may start over after.
+func restartable(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	marked := *e
+	marked.restart = true
+	return &marked
+}
+
+// mayRestart tells whether an upload that failed with err may start over.
+func mayRestart(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.restart
 }

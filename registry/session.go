@@ -149,16 +149,22 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 	if body == nil {
 		r.header.Set("Content-Length", "0")
 	}
+	// A failed PUT leaves the session open on most registries; one that
+	// carried the blob is not sent again as it was, the upload starts over.
+	failed := func(status int, err error) (int, string, error) {
+		c.abandon(ctx, s, scopes)
+		if body != nil {
+			err = restartable(err)
+		}
+		return status, "", err
+	}
 	resp, err := c.send(ctx, r)
 	if err != nil {
-		c.abandon(ctx, s, scopes)
-		return 0, "", err
+		return failed(0, err)
 	}
 	defer closeBody(resp)
 	if err := expect(resp, OpUploadComplete, http.StatusCreated); err != nil {
-		// A refused PUT leaves the session open on most registries.
-		c.abandon(ctx, s, scopes)
-		return resp.StatusCode, "", err
+		return failed(resp.StatusCode, err)
 	}
 	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != desc.Digest.String() {
 		return resp.StatusCode, "", &Error{Op: OpUploadComplete, Status: resp.StatusCode, Code: CodeDigestMismatch,

@@ -145,9 +145,9 @@ func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, 
 	whole := func(int) (io.ReadCloser, error) { return blob.Open(ctx) }
 	switch opts.Mode {
 	case UploadPost:
-		return c.restartable(ctx, func() (int, string, error) { return c.uploadPost(ctx, repo, desc, whole, scopes) })
+		return c.startingOver(ctx, func() (int, string, error) { return c.uploadPost(ctx, repo, desc, whole, scopes) })
 	case UploadMonolithic:
-		return c.restartable(ctx, func() (int, string, error) { return c.uploadMonolithic(ctx, repo, desc, whole, scopes) })
+		return c.startingOver(ctx, func() (int, string, error) { return c.uploadMonolithic(ctx, repo, desc, whole, scopes) })
 	}
 	status, session, err := c.startUpload(ctx, repo, scopes)
 	if err != nil {
@@ -165,14 +165,15 @@ func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, 
 	return c.completeUpload(ctx, session, desc, nil, scopes)
 }
 
-// restartable runs an upload whose PUT carries the whole blob, starting it
-// over in a new session when the retry policy allows: the registry may hold
-// part of the first body, so the PUT is not sent again as it was. The
-// failed upload has cancelled its session.
-func (c *Client) restartable(ctx context.Context, upload func() (int, string, error)) (int, string, error) {
+// startingOver runs an upload whose PUT may carry the whole blob, starting
+// it over in a new session when that PUT failed and the retry policy
+// allows: the registry may hold part of the first body, so the PUT is not
+// sent again as it was. The failed upload has cancelled its session; other
+// requests were retried where they failed.
+func (c *Client) startingOver(ctx context.Context, upload func() (int, string, error)) (int, string, error) {
 	for try := 1; ; try++ {
 		status, location, err := upload()
-		if err == nil || !c.canRetry(ctx, try, StatusOf(err), err) {
+		if err == nil || !mayRestart(err) || !c.canRetry(ctx, try, StatusOf(err), err) {
 			return status, location, err
 		}
 		if werr := c.waitRetry(ctx, OpUploadComplete, try, StatusOf(err), nil, err); werr != nil {

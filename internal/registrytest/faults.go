@@ -273,4 +273,3 @@ func faultCode(status int) string {
 	}
 	return "UNKNOWN"
 }
-
