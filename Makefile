@@ -5,8 +5,10 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-# xk6 v1.4.11 is pinned by tools/go.mod.
+# xk6 v1.4.13 is pinned by tools/go.mod.
 STATICCHECK      := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+GOLANGCI_LINT    := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.0
+GOSEC_VERSION    := v2.22.10
 K6_VERSION       := v2.2.0
 REGISTRY_VERSION := v3.1.2
 MODULE           := github.com/xk6-registry/xk6-registry
@@ -18,6 +20,7 @@ XK6      := $(BIN)/xk6
 REGISTRY := $(BIN)/registry
 K6       := $(BIN)/k6
 CRANE    := $(BIN)/crane
+GOSEC    := $(BIN)/gosec
 # Runs a command against a fresh local registry: internal/registrytest's, as the tests use.
 WITH_REGISTRY := $(BIN)/with-registry
 # Debian's docker-registry (distribution v2.8.2), for the interoperability matrix.
@@ -67,7 +70,20 @@ run: build $(REGISTRY) $(WITH_REGISTRY) ## Build k6, start a local registry, run
 	$(WITH_REGISTRY) -- bash -c '$(K6) run --no-color examples/push.js && $(K6) run --no-color examples/pull.js'
 
 .PHONY: test
-test: vet test-go test-examples ## Run every test: Go tests (with k6 end to end) and every example
+test: lint vet test-go test-examples test-smoke ## Run every test: lint, Go tests (with k6 end to end), every example, the smoke test
+
+.PHONY: lint
+lint: $(XK6) $(GOSEC) ## xk6 lint --preset official (but vulnerability and versions, run at release) and golangci-lint
+	PATH="$(BIN):$$PATH" $(XK6) lint --preset official --disable vulnerability,versions \
+	  --k6-version $(K6_VERSION) --k6-repo go.k6.io/k6/v2 .
+	go run $(GOLANGCI_LINT) run ./...
+
+$(GOSEC):
+	GOBIN=$(BIN) go install github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION)
+
+.PHONY: test-smoke
+test-smoke: build ## The smoke test: k6 loads the module and its checks hold, no registry needed
+	$(K6) run --no-color --quiet test/smoke.js
 
 .PHONY: vet
 vet: ## go vet, staticcheck and gofmt

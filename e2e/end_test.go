@@ -53,10 +53,10 @@ func TestATestEndingMidPushLeavesNoSession(t *testing.T) {
 	assert.Zero(t, open, "upload sessions left on the registry")
 	var started, cancelled int
 	for _, r := range proxy.Requests() {
-		switch {
-		case r.Method == "POST":
+		switch r.Method {
+		case "POST":
 			started++
-		case r.Method == "DELETE":
+		case "DELETE":
 			cancelled++
 		}
 	}

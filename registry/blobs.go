@@ -130,7 +130,8 @@ func (c *Client) fetchBlob(ctx context.Context, repo string, d digest.Digest, f 
 
 func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
 	rt := c.blobRoute(repo, d)
-	dst, verifier := io.Writer(io.Discard), d.Verifier()
+	verifier := d.Verifier()
+	dst := io.Discard
 	if f.verify {
 		dst = verifier
 	}

@@ -83,7 +83,7 @@ func (r *resumableReader) seek(offset int64) error {
 		return nil
 	}
 	if r.rc == nil || r.pos > offset {
-		r.Close()
+		_ = r.Close()
 		rc, err := r.blob.Open(r.ctx)
 		if err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
 
-// CodePlatformNotFound: an index has no manifest for the platform asked.
+// CodePlatformNotFound says an index has no manifest for the platform asked.
 const CodePlatformNotFound = "PLATFORM_NOT_FOUND"
 
 // PlatformAll pulls every manifest of an index.

@@ -54,7 +54,7 @@ func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOpti
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
-	opts.UploadOptions = opts.UploadOptions.withDefaults()
+	opts.UploadOptions = opts.withDefaults()
 	manifestDigest := digest.FromBytes(img.Manifest)
 	if r.Digest != "" && r.Digest != manifestDigest {
 		return res, fmt.Errorf("push %s: the image's manifest digest is %s", ref, manifestDigest)

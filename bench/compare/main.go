@@ -113,7 +113,7 @@ func prepare(ctx context.Context, cfg config, bins binaries, scripts, work strin
 			"SMALL_REPO="+s.smallRepo, "PULL_LAYERS="+strconv.Itoa(cfg.pullLayers),
 			"PULL_LAYER_BYTES="+strconv.FormatInt(cfg.pullLayerSize, 10)),
 		dir: filepath.Join(work, "seed"), timeout: cfg.rowTimeout}
-	if err := os.MkdirAll(seed.dir, 0o755); err != nil {
+	if err := os.MkdirAll(seed.dir, 0o750); err != nil {
 		return s, cleanup, err
 	}
 	if _, err := measure(ctx, seed); err != nil {
@@ -151,7 +151,7 @@ func prepare(ctx context.Context, cfg config, bins binaries, scripts, work strin
 // runRow measures one row in its own directory and checks what it did.
 func runRow(ctx context.Context, s setup, r row, dir string) result {
 	res := result{row: r}
-	if res.err = os.MkdirAll(dir, 0o755); res.err != nil {
+	if res.err = os.MkdirAll(dir, 0o750); res.err != nil {
 		return res
 	}
 	// Dirty pages from the row before would be written back during this one.
@@ -163,7 +163,7 @@ func runRow(ctx context.Context, s setup, r row, dir string) result {
 	if res.err != nil {
 		return res
 	}
-	raw, err := os.ReadFile(resultFile)
+	raw, err := os.ReadFile(resultFile) // #nosec G304 -- a result file the driver's k6 run wrote
 	if errors.Is(err, os.ErrNotExist) && r.unit == perGB {
 		return res // curl and crane bulk rows: their exit status says every blob came through
 	}

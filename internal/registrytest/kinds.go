@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
 )
@@ -104,7 +105,7 @@ func startGGCR(t testing.TB) *Registry {
 	if err != nil {
 		t.Fatalf("registry listen: %v", err)
 	}
-	srv := &http.Server{Handler: ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(discardLogger()))}
+	srv := &http.Server{Handler: ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(discardLogger())), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("ggcr registry: %v", err)

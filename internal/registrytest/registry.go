@@ -19,6 +19,7 @@ import (
 // AuthMode is how the registry authenticates clients.
 type AuthMode int
 
+// Authentication modes.
 const (
 	AuthNone     AuthMode = iota // anyone may push and pull
 	AuthHtpasswd                 // Basic auth against an htpasswd file

@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	tokenService = "xk6-registry-test"
+	tokenService = "xk6-registry-test" // #nosec G101 -- a token service name, not a credential
 	tokenIssuer  = "registrytest"
 )
 

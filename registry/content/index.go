@@ -57,5 +57,5 @@ func generateIndex(ctx context.Context, opts GenerateOptions, seed uint64) (*reg
 // platformSeed derives platform i's seed; a fixed golden-ratio step keeps
 // it a pure function of the index's seed.
 func platformSeed(seed uint64, i int) uint64 {
-	return seed + uint64(i+1)*0x9e3779b97f4a7c15
+	return seed + uint64(i+1)*0x9e3779b97f4a7c15 // #nosec G115 -- a platform index, 0 to maxPlatforms
 }

@@ -262,7 +262,7 @@ func describeFile(fs files, name string) (ocispec.Descriptor, error) {
 	var magic [2]byte
 	n, _ := io.ReadFull(rc, magic[:])
 	dg := digest.Canonical.Digester()
-	dg.Hash().Write(magic[:n])
+	_, _ = dg.Hash().Write(magic[:n]) // a hash.Hash never fails to write
 	size, err := io.Copy(dg.Hash(), rc)
 	if err != nil {
 		return ocispec.Descriptor{}, err

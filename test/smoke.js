@@ -1,0 +1,45 @@
+// Smoke test: the module loads in k6 and its content sources, checks and
+// init-context rules work. It needs no registry: no request leaves k6.
+import registry from "k6/x/registry";
+import { check } from "k6";
+
+export const options = {
+  iterations: 1,
+  thresholds: { checks: ["rate==1"] },
+};
+
+// thrown runs fn and returns the message it threw, or "" if it did not.
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return String(e.message || e);
+  }
+  return "";
+}
+
+const client = new registry.Client({ url: "http://127.0.0.1:1" });
+const initRefusal = thrown(() => client.ping());
+
+export default function () {
+  const image = registry.generate({ layers: 2, layerSize: "8KiB", seed: 7 });
+  const again = registry.generate({ layers: 2, layerSize: "8KiB", seed: 7 });
+  const blob = registry.blob({ size: "4KiB", seed: 1 });
+  const literal = registry.blob("hello");
+  const artifact = registry.artifact({ artifactType: "application/spdx+json", size: "1KiB", subject: image });
+
+  check(image, {
+    "generate makes an image of two layers": (i) => i.layers.length === 2 && i.digest.startsWith("sha256:"),
+    "generate is a pure function of its seed": (i) => i.digest === again.digest,
+  });
+  check(blob, { "blob has its size and digest": (b) => b.size === 4096 && b.digest.startsWith("sha256:") });
+  check(literal, { "a literal blob": (b) => b.size === 5 });
+  check(artifact, { "artifact is a manifest": (a) => a.mediaType === "application/vnd.oci.image.manifest.v1+json" });
+  check(initRefusal, { "network calls are refused in the init context": (m) => m.includes("init context") });
+  check(null, {
+    "a client needs a url": () => thrown(() => new registry.Client({})).includes('"url"'),
+    "an unknown option is named": () => thrown(() => registry.generate({ layres: 1 })).includes('unknown option "layres"'),
+    "a bad size is named": () => thrown(() => registry.blob({ size: "5XB" })).includes('"5XB"'),
+    "a bad reference is named": () => thrown(() => client.pull("Team/App:1")).includes('"Team/App"'),
+  });
+}
