@@ -59,6 +59,17 @@ func faultClient(t *testing.T, cfg registry.Config, retry *registry.RetryPolicy)
 	return c, log
 }
 
+// assertFailure checks that err is a registry failure of op with code,
+// whose message holds inMessage.
+func assertFailure(t *testing.T, err error, op, code, inMessage string) {
+	t.Helper()
+	var re *registry.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, op, re.Op, "%v", err)
+	assert.Equal(t, code, re.Code, "%v", err)
+	assert.Contains(t, re.Message, inMessage)
+}
+
 func assertNoSessionLeft(t *testing.T, reg *registrytest.Registry) {
 	t.Helper()
 	n, err := reg.AllOpenUploads()
@@ -154,12 +165,8 @@ func TestWithoutRetryOneRefusalFailsTheCall(t *testing.T) {
 	require.NoError(t, err)
 	proxy.Add(registrytest.Rule{Method: http.MethodGet, Path: "/blobs/", Fault: registrytest.Fault{Status: 503}})
 	_, err = c.Pull(context.Background(), "plain/app:1", registry.PullOptions{Verify: true})
-	require.Error(t, err)
-	var re *registry.Error
-	require.ErrorAs(t, err, &re)
-	assert.Equal(t, registry.OpBlobGet, re.Op)
-	assert.Equal(t, "UNAVAILABLE", re.Code)
-	assert.Equal(t, 503, re.Status)
+	assertFailure(t, err, registry.OpBlobGet, "UNAVAILABLE", "injected")
+	assert.Equal(t, 503, registry.StatusOf(err))
 	assert.Zero(t, retries.total())
 }
 
@@ -232,12 +239,7 @@ func TestFaultsAreReportedWithTheirCodes(t *testing.T) {
 			proxy.Add(tc.rule)
 			c, retries := faultClient(t, registry.Config{URL: proxy.URL, Timeout: 300 * time.Millisecond}, nil)
 			_, err := c.Pull(context.Background(), "codes/app:1", registry.PullOptions{Verify: true})
-			require.Error(t, err)
-			var re *registry.Error
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, tc.op, re.Op, "%v", err)
-			assert.Equal(t, tc.code, re.Code, "%v", err)
-			assert.Contains(t, re.Message, tc.inMessage)
+			assertFailure(t, err, tc.op, tc.code, tc.inMessage)
 			assert.Zero(t, retries.total())
 		})
 	}
@@ -327,12 +329,7 @@ func TestTokenServiceFaults(t *testing.T) {
 			proxy.Add(registrytest.Rule{Fault: registrytest.Fault{Realm: tokenURL}})
 			c, _ := faultClient(t, registry.Config{URL: proxy.URL, Username: reg.Username, Password: reg.Password, Timeout: 300 * time.Millisecond}, nil)
 			_, err := c.Pull(context.Background(), "tokens/app:1", registry.PullOptions{})
-			require.Error(t, err)
-			var re *registry.Error
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, registry.OpToken, re.Op, "%v", err)
-			assert.Equal(t, tc.code, re.Code, "%v", err)
-			assert.Contains(t, re.Message, tc.inMessage)
+			assertFailure(t, err, registry.OpToken, tc.code, tc.inMessage)
 			assert.NotContains(t, err.Error(), reg.Password)
 		})
 	}
