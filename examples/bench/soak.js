@@ -19,7 +19,7 @@ export const options = {
 
 const client = new registry.Client({
   url: __ENV.REGISTRY_URL,
-  username: __ENV.REGISTRY_USERNAME,
+  username: __ENV.REGISTRY_USER,
   password: __ENV.REGISTRY_PASSWORD,
 });
 

@@ -4,7 +4,7 @@
 //	with-registry [-auth none|htpasswd|token] [-tls] -- CMD [ARGS...]
 //
 // It starts the registry on a free 127.0.0.1 port with its storage in a
-// temporary directory, runs CMD with REGISTRY_URL (and REGISTRY_USERNAME,
+// temporary directory, runs CMD with REGISTRY_URL (and REGISTRY_USER,
 // REGISTRY_PASSWORD when there is auth) set, passes SIGINT and SIGTERM on
 // to CMD, then stops the registry and removes its storage whatever CMD did,
 // and exits with CMD's status.
@@ -62,7 +62,7 @@ func run() int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "REGISTRY_URL="+reg.URL)
 	if reg.Username != "" {
-		cmd.Env = append(cmd.Env, "REGISTRY_USERNAME="+reg.Username, "REGISTRY_PASSWORD="+reg.Password)
+		cmd.Env = append(cmd.Env, "REGISTRY_USER="+reg.Username, "REGISTRY_PASSWORD="+reg.Password)
 	}
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
