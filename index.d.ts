@@ -4,7 +4,7 @@
  * Every registry request is recorded in k6's `http_reqs`, `http_req_duration` (with its phases)
  * and `http_req_failed`, tagged `registry_op` and a bounded `name`; the extension adds
  * `registry_pull_duration`, `registry_push_duration`, `registry_upload_duration`,
- * `registry_blob_throughput` (tag `direction`), `registry_errors` (tags `registry_op`,
+ * `registry_blob_throughput` (tags `direction`, `size_class`), `registry_errors` (tags `registry_op`,
  * `error_code`) and `registry_retries` (tags `registry_op`, `reason`).
  *
  * @example
@@ -264,6 +264,46 @@ export class Client {
   cancelUpload(location: string): Result;
   /** `GET` an upload session: the bytes it holds and where it continues. */
   uploadStatus(location: string): Result & { offset: number; location: string };
+
+  // Async twins, named as k6 names its own (`http.asyncRequest`): each resolves to exactly what
+  // its blocking call returns (a registry or network failure is `ok: false`, not a rejection); a
+  // script mistake throws at the call, before any promise exists. Awaited together, they run at
+  // once, each measured with the VU's tags as they were when it was called.
+
+  /** {@link ping}, as a Promise. */
+  asyncPing(): Promise<Result>;
+  /** {@link pull}, as a Promise: `await Promise.all([...])` pulls several images at once. */
+  asyncPull(ref: string, options?: PullOptions): Promise<PullResult>;
+  /** {@link push}, as a Promise. */
+  asyncPush(ref: string, image: Image, options?: PushOptions): Promise<PushResult>;
+  /** {@link uploadLayer}, as a Promise. */
+  asyncUploadLayer(repository: string, blob: Blob, options?: UploadOptions): Promise<UploadResult>;
+  /** {@link getManifest}, as a Promise. */
+  asyncGetManifest(ref: string, options?: { accept?: string | string[] }): Promise<GetManifestResult>;
+  /** {@link headManifest}, as a Promise. */
+  asyncHeadManifest(ref: string): Promise<ManifestResult>;
+  /** {@link putManifest}, as a Promise. */
+  asyncPutManifest(ref: string, manifest: object | string, options?: { mediaType?: string }): Promise<Result & { digest: string; location: string }>;
+  /** {@link deleteManifest}, as a Promise. */
+  asyncDeleteManifest(ref: string): Promise<Result>;
+  /** {@link getBlob}, as a Promise. */
+  asyncGetBlob(repository: string, digest: string, options?: { verify?: boolean; range?: [number, number] }): Promise<Result & { bytes: number }>;
+  /** {@link headBlob}, as a Promise. */
+  asyncHeadBlob(repository: string, digest: string): Promise<Result & { size: number }>;
+  /** {@link deleteBlob}, as a Promise. */
+  asyncDeleteBlob(repository: string, digest: string): Promise<Result>;
+  /** {@link mountBlob}, as a Promise. */
+  asyncMountBlob(repository: string, digest: string, fromRepository: string): Promise<Result & { mounted: boolean; location: string }>;
+  /** {@link tags}, as a Promise. */
+  asyncTags(repository: string, options?: ListOptions): Promise<Result & { tags: string[]; next: string | null; pages: number }>;
+  /** {@link catalog}, as a Promise. */
+  asyncCatalog(options?: ListOptions): Promise<Result & { repositories: string[]; next: string | null; pages: number }>;
+  /** {@link referrers}, as a Promise. */
+  asyncReferrers(repository: string, digest: string, options?: { artifactType?: string }): Promise<Result & { manifests: ListedDescriptor[]; filtered: boolean; fallback: boolean }>;
+  /** {@link cancelUpload}, as a Promise. */
+  asyncCancelUpload(location: string): Promise<Result>;
+  /** {@link uploadStatus}, as a Promise. */
+  asyncUploadStatus(location: string): Promise<Result & { offset: number; location: string }>;
 }
 
 export interface GenerateOptions {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.k6.io/k6/v2/lib"
 	"go.k6.io/k6/v2/metrics"
 )
 
@@ -24,6 +23,7 @@ const (
 	tagErrorCode = "error_code"
 	tagDirection = "direction"
 	tagReason    = "reason"
+	tagSizeClass = "size_class"
 )
 
 // registryMetrics are the extension's custom metrics. k6's registry returns
@@ -62,10 +62,8 @@ func registerMetrics(r *metrics.Registry) (*registryMetrics, error) {
 	return m, nil
 }
 
-// sampleTags is the tag set of a sample: the VU's current tags (scenario,
-// group, vu.tags), the client's tags, then extra pairs.
-func sampleTags(state *lib.State, clientTags map[string]string, extra ...string) metrics.TagsAndMeta {
-	tm := state.Tags.GetCurrentValues()
+// withTags adds the client's tags, then extra pairs, to a sample's tags.
+func withTags(tm metrics.TagsAndMeta, clientTags map[string]string, extra ...string) metrics.TagsAndMeta {
 	for k, v := range clientTags {
 		tm.SetTag(k, v)
 	}
@@ -75,12 +73,32 @@ func sampleTags(state *lib.State, clientTags map[string]string, extra ...string)
 	return tm
 }
 
-// emit pushes one sample unless the test is over.
-func emit(ctx context.Context, state *lib.State, m *metrics.Metric, tm metrics.TagsAndMeta, value float64) {
+// emit pushes one sample of m with the call's tags and extra pairs, unless
+// the test is over. It may run on any goroutine.
+func (c *Client) emit(ctx context.Context, m *metrics.Metric, value float64, extra ...string) {
+	state := c.mi.vu.State()
+	if state == nil {
+		return
+	}
+	tm := c.callTags(ctx, extra...)
 	metrics.PushIfNotDone(ctx, state.Samples, metrics.Sample{
 		TimeSeries: metrics.TimeSeries{Metric: m, Tags: tm.Tags},
 		Time:       time.Now(),
 		Metadata:   tm.Metadata,
 		Value:      value,
 	})
+}
+
+// sizeClass is a blob's size in four bounded classes, so tiny configs do
+// not drown the throughput of large layers in one trend.
+func sizeClass(bytes int64) string {
+	switch {
+	case bytes < 1<<20:
+		return "<1MiB"
+	case bytes < 16<<20:
+		return "1-16MiB"
+	case bytes <= 128<<20:
+		return "16-128MiB"
+	}
+	return ">128MiB"
 }

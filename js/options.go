@@ -228,7 +228,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 		return nil, fmt.Errorf("new Client: option \"url\" is required, e.g. \"http://127.0.0.1:5000\"")
 	}
 	for k := range o.tags {
-		if k == tagOp || k == tagErrorCode || k == tagDirection || k == tagReason {
+		if k == tagOp || k == tagErrorCode || k == tagDirection || k == tagReason || k == tagSizeClass {
 			return nil, fmt.Errorf("new Client: tag %q is set by the extension itself", k)
 		}
 	}
@@ -262,8 +262,8 @@ func readRetry(r *optionReader) *registry.RetryPolicy {
 	return &p
 }
 
-func parsePullOptions(rt *sobek.Runtime, v sobek.Value) (registry.PullOptions, error) {
-	r := newOptionReader(rt, "pull", v, "verify", "concurrency", "platform")
+func parsePullOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry.PullOptions, error) {
+	r := newOptionReader(rt, call, v, "verify", "concurrency", "platform")
 	o := registry.PullOptions{Verify: true, Concurrency: 1}
 	r.bool("verify", &o.Verify)
 	r.int("concurrency", 1, registry.MaxConcurrency, &o.Concurrency)
@@ -288,16 +288,16 @@ func readUpload(r *optionReader) registry.UploadOptions {
 	return o
 }
 
-func parsePushOptions(rt *sobek.Runtime, v sobek.Value) (registry.PushOptions, error) {
-	r := newOptionReader(rt, "push", v, "upload", "chunkSize", "concurrency", "skipExisting", "mountFrom")
+func parsePushOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry.PushOptions, error) {
+	r := newOptionReader(rt, call, v, "upload", "chunkSize", "concurrency", "skipExisting", "mountFrom")
 	o := registry.PushOptions{Concurrency: 1}
 	o.UploadOptions = readUpload(r)
 	r.int("concurrency", 1, registry.MaxConcurrency, &o.Concurrency)
 	return o, r.err
 }
 
-func parseUploadOptions(rt *sobek.Runtime, v sobek.Value) (registry.UploadOptions, error) {
-	r := newOptionReader(rt, "uploadLayer", v, "upload", "chunkSize", "skipExisting", "mountFrom")
+func parseUploadOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry.UploadOptions, error) {
+	r := newOptionReader(rt, call, v, "upload", "chunkSize", "skipExisting", "mountFrom")
 	o := readUpload(r)
 	return o, r.err
 }

@@ -1,6 +1,7 @@
 package js
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,67 +12,63 @@ import (
 )
 
 // The single-request primitives: each is one registry call with its own
-// registry_op, returning { ok, status, error, ... } like pull and push.
+// registry_op, returning { ok, status, error, retries, ... } like pull and
+// push, and each has its async twin.
 
-func (c *Client) getManifest(call sobek.FunctionCall) sobek.Value {
-	c.inVU("getManifest")
+func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("getManifest", async)
 	rt := c.mi.vu.Runtime()
-	ref := c.reference("getManifest", call.Argument(0))
-	r := newOptionReader(rt, "getManifest", call.Argument(1), "accept")
+	ref := c.reference(name, call.Argument(0))
+	r := newOptionReader(rt, name, call.Argument(1), "accept")
 	var accept []string
 	if v := r.get("accept"); v != nil {
-		switch a := v.Export().(type) {
-		case string:
-			accept = []string{a}
-		case []any:
-			for _, x := range a {
-				s, ok := x.(string)
-				if !ok {
-					r.fail("accept", "a media type or a list of them", v)
-					break
-				}
-				accept = append(accept, s)
-			}
-		default:
-			r.fail("accept", "a media type or a list of them", v)
+		if s, ok := v.Export().(string); ok {
+			accept = []string{s}
+		} else {
+			accept = r.strings("accept")
 		}
 	}
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	ctx, retries := c.callContext()
-	res, err := c.client.GetManifest(ctx, ref, accept)
-	fields := map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil}
-	if err == nil {
-		// The runtime's JSON.parse keeps key order, so a script that puts
-		// the object back gets the same bytes and digest.
-		parse, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
-		if parsed, perr := parse(sobek.Undefined(), rt.ToValue(string(res.Body))); perr == nil {
-			fields["manifest"] = parsed
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.GetManifest(ctx, ref, accept)
+		return outcome{
+			status: res.Status, err: err,
+			fields: map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil},
+			present: func(rt *sobek.Runtime, out map[string]any) {
+				// The runtime's JSON.parse keeps key order, so a script that
+				// puts the object back gets the same bytes and digest.
+				parse, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+				if parsed, perr := parse(sobek.Undefined(), rt.ToValue(string(res.Body))); perr == nil {
+					out["manifest"] = parsed
+				}
+			},
 		}
-	}
-	return c.result("getManifest", retries(), res.Status, err, fields)
-}
-
-func (c *Client) headManifest(call sobek.FunctionCall) sobek.Value {
-	c.inVU("headManifest")
-	ref := c.reference("headManifest", call.Argument(0))
-	ctx, retries := c.callContext()
-	res, err := c.client.HeadManifest(ctx, ref)
-	return c.result("headManifest", retries(), res.Status, err, map[string]any{
-		"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size,
 	})
 }
 
-func (c *Client) putManifest(call sobek.FunctionCall) sobek.Value {
-	c.inVU("putManifest")
+func (c *Client) headManifest(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("headManifest", async)
+	ref := c.reference(name, call.Argument(0))
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.HeadManifest(ctx, ref)
+		return outcome{status: res.Status, err: err, fields: map[string]any{
+			"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size,
+		}}
+	})
+}
+
+func (c *Client) putManifest(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("putManifest", async)
 	rt := c.mi.vu.Runtime()
-	ref := c.reference("putManifest", call.Argument(0))
-	body := manifestBytes(rt, call.Argument(1))
-	mediaType := stringOption(rt, "putManifest", call.Argument(2), "mediaType")
-	ctx, retries := c.callContext()
-	res, err := c.client.PutManifest(ctx, ref, mediaType, body)
-	return c.result("putManifest", retries(), res.Status, err, map[string]any{"digest": res.Digest, "location": res.Location})
+	ref := c.reference(name, call.Argument(0))
+	body := manifestBytes(rt, name, call.Argument(1))
+	mediaType := stringOption(rt, name, call.Argument(2), "mediaType")
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.PutManifest(ctx, ref, mediaType, body)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"digest": res.Digest, "location": res.Location}}
+	})
 }
 
 // stringOption reads an options object whose one option is a string,
@@ -88,28 +85,29 @@ func stringOption(rt *sobek.Runtime, call string, v sobek.Value, key string) str
 
 // manifestBytes takes a manifest as a string, sent as is, or an object,
 // serialised by the runtime's own JSON.stringify so key order is kept.
-func manifestBytes(rt *sobek.Runtime, v sobek.Value) []byte {
+func manifestBytes(rt *sobek.Runtime, call string, v sobek.Value) []byte {
 	if s, ok := v.Export().(string); ok {
 		return []byte(s)
 	}
 	obj, ok := v.(*sobek.Object)
 	if !ok || isMissing(v) {
-		throw(rt, fmt.Errorf("putManifest: the manifest must be an object or a JSON string, got %s", describe(v)))
+		throw(rt, fmt.Errorf("%s: the manifest must be an object or a JSON string, got %s", call, describe(v)))
 	}
 	stringify, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	s, err := stringify(sobek.Undefined(), obj)
 	if err != nil {
-		throw(rt, fmt.Errorf("putManifest: %w", err))
+		throw(rt, fmt.Errorf("%s: %w", call, err))
 	}
 	return []byte(s.String())
 }
 
-func (c *Client) deleteManifest(call sobek.FunctionCall) sobek.Value {
-	c.inVU("deleteManifest")
-	ref := c.reference("deleteManifest", call.Argument(0))
-	ctx, retries := c.callContext()
-	status, err := c.client.DeleteManifest(ctx, ref)
-	return c.result("deleteManifest", retries(), status, err, nil)
+func (c *Client) deleteManifest(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("deleteManifest", async)
+	ref := c.reference(name, call.Argument(0))
+	return c.run(name, async, func(ctx context.Context) outcome {
+		status, err := c.client.DeleteManifest(ctx, ref)
+		return outcome{status: status, err: err}
+	})
 }
 
 // repoDigest reads the (repository, digest) arguments of blob calls.
@@ -126,20 +124,21 @@ func (c *Client) repoDigest(call string, args sobek.FunctionCall) (string, strin
 	return repo, d
 }
 
-func (c *Client) getBlob(call sobek.FunctionCall) sobek.Value {
-	c.inVU("getBlob")
+func (c *Client) getBlob(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("getBlob", async)
 	rt := c.mi.vu.Runtime()
-	repo, d := c.repoDigest("getBlob", call)
-	r := newOptionReader(rt, "getBlob", call.Argument(2), "verify", "range")
+	repo, d := c.repoDigest(name, call)
+	r := newOptionReader(rt, name, call.Argument(2), "verify", "range")
 	opts := registry.GetBlobOptions{Verify: true}
 	r.bool("verify", &opts.Verify)
 	opts.Range = readRange(r)
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	ctx, retries := c.callContext()
-	res, err := c.client.GetBlob(ctx, repo, d, opts)
-	return c.result("getBlob", retries(), res.Status, err, map[string]any{"bytes": res.Bytes})
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.GetBlob(ctx, repo, d, opts)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"bytes": res.Bytes}}
+	})
 }
 
 // readRange reads "range": [start, end] of whole numbers; the registry
@@ -175,32 +174,35 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-func (c *Client) headBlob(call sobek.FunctionCall) sobek.Value {
-	c.inVU("headBlob")
-	repo, d := c.repoDigest("headBlob", call)
-	ctx, retries := c.callContext()
-	res, err := c.client.HeadBlob(ctx, repo, d)
-	return c.result("headBlob", retries(), res.Status, err, map[string]any{"size": res.Size})
+func (c *Client) headBlob(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("headBlob", async)
+	repo, d := c.repoDigest(name, call)
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.HeadBlob(ctx, repo, d)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"size": res.Size}}
+	})
 }
 
-func (c *Client) deleteBlob(call sobek.FunctionCall) sobek.Value {
-	c.inVU("deleteBlob")
-	repo, d := c.repoDigest("deleteBlob", call)
-	ctx, retries := c.callContext()
-	status, err := c.client.DeleteBlob(ctx, repo, d)
-	return c.result("deleteBlob", retries(), status, err, nil)
+func (c *Client) deleteBlob(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("deleteBlob", async)
+	repo, d := c.repoDigest(name, call)
+	return c.run(name, async, func(ctx context.Context) outcome {
+		status, err := c.client.DeleteBlob(ctx, repo, d)
+		return outcome{status: status, err: err}
+	})
 }
 
-func (c *Client) mountBlob(call sobek.FunctionCall) sobek.Value {
-	c.inVU("mountBlob")
-	repo, d := c.repoDigest("mountBlob", call)
+func (c *Client) mountBlob(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("mountBlob", async)
+	repo, d := c.repoDigest(name, call)
 	from, ok := call.Argument(2).Export().(string)
 	if !ok {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("mountBlob: the repository to mount from must be a string, got %s", describe(call.Argument(2))))
+		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: the repository to mount from must be a string, got %s", name, describe(call.Argument(2))))
 	}
-	ctx, retries := c.callContext()
-	res, err := c.client.MountBlob(ctx, repo, d, from)
-	return c.result("mountBlob", retries(), res.Status, err, map[string]any{"mounted": res.Mounted, "location": res.Location})
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.MountBlob(ctx, repo, d, from)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"mounted": res.Mounted, "location": res.Location}}
+	})
 }
 
 func (c *Client) listOptions(call string, v sobek.Value) registry.ListOptions {
@@ -215,24 +217,26 @@ func (c *Client) listOptions(call string, v sobek.Value) registry.ListOptions {
 	return o
 }
 
-func (c *Client) listTags(call sobek.FunctionCall) sobek.Value {
-	c.inVU("tags")
+func (c *Client) listTags(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("tags", async)
 	repo, ok := call.Argument(0).Export().(string)
 	if !ok {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("tags: the repository must be a string, got %s", describe(call.Argument(0))))
+		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: the repository must be a string, got %s", name, describe(call.Argument(0))))
 	}
-	opts := c.listOptions("tags", call.Argument(1))
-	ctx, retries := c.callContext()
-	res, err := c.client.Tags(ctx, repo, opts)
-	return c.result("tags", retries(), res.Status, err, map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages})
+	opts := c.listOptions(name, call.Argument(1))
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.Tags(ctx, repo, opts)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages}}
+	})
 }
 
-func (c *Client) catalog(call sobek.FunctionCall) sobek.Value {
-	c.inVU("catalog")
-	opts := c.listOptions("catalog", call.Argument(0))
-	ctx, retries := c.callContext()
-	res, err := c.client.Catalog(ctx, opts)
-	return c.result("catalog", retries(), res.Status, err, map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages})
+func (c *Client) catalog(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("catalog", async)
+	opts := c.listOptions(name, call.Argument(0))
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.Catalog(ctx, opts)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages}}
+	})
 }
 
 func nullable(s string) any {
@@ -242,19 +246,21 @@ func nullable(s string) any {
 	return s
 }
 
-func (c *Client) referrers(call sobek.FunctionCall) sobek.Value {
-	c.inVU("referrers")
+func (c *Client) referrers(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("referrers", async)
 	rt := c.mi.vu.Runtime()
-	repo, d := c.repoDigest("referrers", call)
-	artifactType := stringOption(rt, "referrers", call.Argument(2), "artifactType")
-	ctx, retries := c.callContext()
-	res, err := c.client.Referrers(ctx, repo, d, artifactType)
-	var manifests any = []any{}
-	if raw, jerr := json.Marshal(res.Manifests); jerr == nil {
-		_ = json.Unmarshal(raw, &manifests)
-	}
-	return c.result("referrers", retries(), res.Status, err, map[string]any{
-		"manifests": manifests, "filtered": res.Filtered, "fallback": res.Fallback,
+	repo, d := c.repoDigest(name, call)
+	artifactType := stringOption(rt, name, call.Argument(2), "artifactType")
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.Referrers(ctx, repo, d, artifactType)
+		// Plain maps, so scripts see the descriptors' JSON field names.
+		var manifests any = []any{}
+		if raw, jerr := json.Marshal(res.Manifests); jerr == nil {
+			_ = json.Unmarshal(raw, &manifests)
+		}
+		return outcome{status: res.Status, err: err, fields: map[string]any{
+			"manifests": manifests, "filtered": res.Filtered, "fallback": res.Fallback,
+		}}
 	})
 }
 
@@ -266,16 +272,20 @@ func (c *Client) location(call string, v sobek.Value) string {
 	return loc
 }
 
-func (c *Client) cancelUpload(call sobek.FunctionCall) sobek.Value {
-	c.inVU("cancelUpload")
-	ctx, retries := c.callContext()
-	status, err := c.client.CancelUpload(ctx, c.location("cancelUpload", call.Argument(0)))
-	return c.result("cancelUpload", retries(), status, err, nil)
+func (c *Client) cancelUpload(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("cancelUpload", async)
+	loc := c.location(name, call.Argument(0))
+	return c.run(name, async, func(ctx context.Context) outcome {
+		status, err := c.client.CancelUpload(ctx, loc)
+		return outcome{status: status, err: err}
+	})
 }
 
-func (c *Client) uploadStatus(call sobek.FunctionCall) sobek.Value {
-	c.inVU("uploadStatus")
-	ctx, retries := c.callContext()
-	res, err := c.client.UploadStatus(ctx, c.location("uploadStatus", call.Argument(0)))
-	return c.result("uploadStatus", retries(), res.Status, err, map[string]any{"offset": res.Offset, "location": res.Location})
+func (c *Client) uploadStatus(call sobek.FunctionCall, async bool) sobek.Value {
+	name := callName("uploadStatus", async)
+	loc := c.location(name, call.Argument(0))
+	return c.run(name, async, func(ctx context.Context) outcome {
+		res, err := c.client.UploadStatus(ctx, loc)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"offset": res.Offset, "location": res.Location}}
+	})
 }

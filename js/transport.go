@@ -1,7 +1,6 @@
 package js
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -24,13 +23,11 @@ import (
 // request's registry_op and bounded name. A request is measured when its
 // body is read to the end or closed, so the receiving phase is real.
 type measuringTransport struct {
-	state      func() *lib.State
-	ctx        func() context.Context
-	clientTags map[string]string
+	client *Client
 }
 
 func (t *measuringTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	state := t.state()
+	state := t.client.mi.vu.State()
 	if state == nil {
 		// Calls are refused in the init context before they get here.
 		return nil, errors.New("no VU state: registry requests need a running VU")
@@ -64,7 +61,9 @@ type measurement struct {
 func (m *measurement) finish(status int, proto string, err error) {
 	m.once.Do(func() {
 		trail := m.tracer.Done()
-		tm := sampleTags(m.state, m.t.clientTags, tagOp, m.info.Op)
+		// The tags the call started with: an async call's request may finish
+		// after the script moved on to another group.
+		tm := m.t.client.callTags(m.req.Context(), tagOp, m.info.Op)
 		enabled := m.state.Options.SystemTags
 		// name and url carry the bounded name, never the raw URL with
 		// digests, upload ids and _state.
@@ -77,7 +76,7 @@ func (m *measurement) finish(status int, proto string, err error) {
 		}
 		if err != nil {
 			// The error tag is the registry package's code: bounded, no URL.
-			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagError, registry.TransportCode(m.t.ctx(), err))
+			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagError, registry.TransportCode(m.t.client.mi.vu.Context(), err))
 		} else if status >= 400 {
 			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagErrorCode, strconv.Itoa(1000+status))
 		}
@@ -100,7 +99,7 @@ func (m *measurement) finish(status int, proto string, err error) {
 			Metadata:   tm.Metadata,
 			Value:      failed,
 		})
-		metrics.PushIfNotDone(m.t.ctx(), m.state.Samples, trail)
+		metrics.PushIfNotDone(m.t.client.mi.vu.Context(), m.state.Samples, trail)
 	})
 }
 

@@ -121,7 +121,7 @@ type blobFetch struct {
 func (c *Client) fetchBlob(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
 	start := time.Now()
 	n, status, err := c.fetchBlobBody(ctx, repo, d, f, scopes)
-	c.report(Transfer{
+	c.report(ctx, Transfer{
 		Direction: DirectionPull, Repository: repo, Digest: d.String(),
 		Bytes: n, Duration: time.Since(start), Err: err,
 	})

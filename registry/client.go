@@ -106,9 +106,9 @@ func (c *Client) Ping(ctx context.Context) (int, error) {
 }
 
 // report hands a transfer to Config.OnTransfer.
-func (c *Client) report(t Transfer) {
+func (c *Client) report(ctx context.Context, t Transfer) {
 	if c.cfg.OnTransfer != nil {
-		c.cfg.OnTransfer(t)
+		c.cfg.OnTransfer(ctx, t)
 	}
 }
 

@@ -37,7 +37,7 @@ type transfers struct {
 	list []registry.Transfer
 }
 
-func (tr *transfers) add(t registry.Transfer) {
+func (tr *transfers) add(_ context.Context, t registry.Transfer) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.list = append(tr.list, t)

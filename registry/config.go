@@ -23,8 +23,8 @@ type Config struct {
 	// UserAgent is sent on every request when set.
 	UserAgent string
 	// OnTransfer, when set, is called once per blob transferred (or failed),
-	// from the goroutine that moved it.
-	OnTransfer func(Transfer)
+	// from the goroutine that moved it, with the context of the call.
+	OnTransfer func(context.Context, Transfer)
 	// Retry, when set, sends failed requests again as it says; nil never
 	// retries.
 	Retry *RetryPolicy

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -34,6 +35,9 @@ type bodySource func(attempt int) (io.ReadCloser, error)
 // policy says, and returns the response; a non-2xx status is not an error
 // here. The caller must close the body.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+	if ctx.Value(checkOnlyKey{}) != nil {
+		return nil, ErrChecked
+	}
 	for try := 1; ; try++ {
 		resp, err := c.sendAuthorized(ctx, r)
 		if r.noRetry {
@@ -181,4 +185,18 @@ func expect(resp *http.Response, op string, wanted ...int) error {
 	err := responseError(op, resp)
 	closeBody(resp)
 	return err
+}
+
+// ErrChecked is what a call made with a CheckOnly context returns when its
+// arguments are good: it stopped before its first request.
+var ErrChecked = errors.New("arguments checked; no request sent")
+
+type checkOnlyKey struct{}
+
+// CheckOnly returns a context in which a call checks its arguments, as it
+// always does first, and stops before its first request with ErrChecked.
+// A caller that must refuse a mistake before starting the call elsewhere
+// (the k6 binding, before a promise exists) learns it from the call itself.
+func CheckOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, checkOnlyKey{}, true)
 }

@@ -126,7 +126,7 @@ func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, o
 		}
 		if mounted {
 			res.Mounted, res.Location = true, location
-			c.report(Transfer{Direction: DirectionPush, Repository: repo, Digest: res.Digest,
+			c.report(ctx, Transfer{Direction: DirectionPush, Repository: repo, Digest: res.Digest,
 				Duration: time.Since(start), Mounted: true})
 			return res, nil
 		}
@@ -134,7 +134,7 @@ func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, o
 	start = time.Now()
 	var err error
 	res.Status, res.Location, err = c.uploadBytes(ctx, repo, blob, desc, opts, scopes)
-	c.report(Transfer{Direction: DirectionPush, Repository: repo, Digest: res.Digest,
+	c.report(ctx, Transfer{Direction: DirectionPush, Repository: repo, Digest: res.Digest,
 		Bytes: desc.Size, Duration: time.Since(start), Err: err})
 	return res, err
 }

@@ -1,0 +1,120 @@
+package js
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/grafana/sobek"
+	"go.k6.io/k6/v2/metrics"
+
+	"github.com/xk6-registry/xk6-registry/registry"
+)
+
+// outcome is what a call's network work hands back: the last status, the
+// failure (a registry failure is a value; any other error is the script's
+// mistake), and the call's own fields as plain Go values. present, when
+// set, adds fields that need the JS runtime, on the event loop.
+type outcome struct {
+	status  int
+	err     error
+	fields  map[string]any
+	present func(rt *sobek.Runtime, fields map[string]any)
+}
+
+// work is a call's network part: it runs on the VU's goroutine for the
+// blocking call and on a goroutine of its own for the async twin, so it
+// never touches the JS runtime.
+type work func(ctx context.Context) outcome
+
+// run makes a network call of the script. Blocking, it returns the result
+// object. Async, it first lets the call check its arguments (a mistake
+// throws here, before any promise exists, as the blocking call throws),
+// then moves the work to a goroutine of its own and returns a promise of
+// the same result object, settled on the event loop.
+func (c *Client) run(name string, async bool, w work) sobek.Value {
+	rt := c.mi.vu.Runtime()
+	if c.mi.vu.State() == nil {
+		throw(rt, fmt.Errorf("client.%s: network calls are not allowed in the init context; make them in default(), setup() or teardown()", name))
+	}
+	ctx, retries := c.callContext()
+	if !async {
+		o := w(ctx)
+		v, err := c.result(name, ctx, retries(), o)
+		if err != nil {
+			throw(rt, err)
+		}
+		return v
+	}
+	if o := w(registry.CheckOnly(ctx)); !errors.Is(o.err, registry.ErrChecked) {
+		var re *registry.Error
+		if !errors.As(o.err, &re) {
+			throw(rt, fmt.Errorf("%s: %w", name, o.err))
+		}
+	}
+	promise, resolve, reject := rt.NewPromise()
+	settle := c.mi.vu.RegisterCallback()
+	go func() {
+		o := w(ctx)
+		settle(func() error {
+			v, err := c.result(name, ctx, retries(), o)
+			if err != nil {
+				return reject(rt.NewGoError(err))
+			}
+			return resolve(v)
+		})
+	}()
+	return rt.ToValue(promise)
+}
+
+// callContext is the context of one network call: the VU's, with the VU's
+// tags as they are now, so everything the call records carries them even
+// if the script moves on, and counting the call's retries.
+func (c *Client) callContext() (context.Context, func() int) {
+	ctx := c.mi.vu.Context()
+	if state := c.mi.vu.State(); state != nil {
+		ctx = context.WithValue(ctx, callTagsKey{}, state.Tags.GetCurrentValues())
+	}
+	return registry.CountRetries(ctx)
+}
+
+type callTagsKey struct{}
+
+// callTags is the tag set a call started with: the VU's tags then, the
+// client's tags, then extra pairs.
+func (c *Client) callTags(ctx context.Context, extra ...string) metrics.TagsAndMeta {
+	tm, ok := ctx.Value(callTagsKey{}).(metrics.TagsAndMeta)
+	if !ok {
+		tm = c.mi.vu.State().Tags.GetCurrentValues()
+	}
+	tm.Metadata = maps.Clone(tm.Metadata)
+	return withTags(tm, c.tags, extra...)
+}
+
+// result makes the plain object a network call returns: { ok, status,
+// error, retries } and the call's own fields. A registry or network failure
+// is a value, not an exception; any other error is the script's, returned.
+func (c *Client) result(name string, ctx context.Context, retries int, o outcome) (sobek.Value, error) {
+	rt := c.mi.vu.Runtime()
+	out := map[string]any{"ok": o.err == nil, "status": o.status, "error": nil, "retries": retries}
+	var re *registry.Error
+	switch {
+	case o.err == nil:
+	case errors.As(o.err, &re):
+		if o.status == 0 {
+			out["status"] = re.Status
+		}
+		out["error"] = map[string]any{"op": re.Op, "status": re.Status, "code": re.Code, "message": re.Message}
+		c.emit(ctx, c.mi.metrics.errors, 1, tagOp, re.Op, tagErrorCode, re.Code)
+	default:
+		return nil, fmt.Errorf("%s: %w", name, o.err)
+	}
+	for k, v := range o.fields {
+		out[k] = v
+	}
+	if o.err == nil && o.present != nil {
+		o.present(rt, out)
+	}
+	return rt.ToValue(out), nil
+}
