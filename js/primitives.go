@@ -103,9 +103,13 @@ func manifestBytes(rt *sobek.Runtime, call string, v sobek.Value) []byte {
 
 func (c *Client) deleteManifest(call sobek.FunctionCall, async bool) sobek.Value {
 	name := callName("deleteManifest", async)
-	ref := c.reference(name, call.Argument(0))
+	return c.statusOnly(name, async, c.reference(name, call.Argument(0)), c.client.DeleteManifest)
+}
+
+// statusOnly runs a call of one argument whose answer is a status alone.
+func (c *Client) statusOnly(name string, async bool, arg string, call func(context.Context, string) (int, error)) sobek.Value {
 	return c.run(name, async, func(ctx context.Context) outcome {
-		status, err := c.client.DeleteManifest(ctx, ref)
+		status, err := call(ctx, arg)
 		return outcome{status: status, err: err}
 	})
 }
@@ -274,11 +278,7 @@ func (c *Client) location(call string, v sobek.Value) string {
 
 func (c *Client) cancelUpload(call sobek.FunctionCall, async bool) sobek.Value {
 	name := callName("cancelUpload", async)
-	loc := c.location(name, call.Argument(0))
-	return c.run(name, async, func(ctx context.Context) outcome {
-		status, err := c.client.CancelUpload(ctx, loc)
-		return outcome{status: status, err: err}
-	})
+	return c.statusOnly(name, async, c.location(name, call.Argument(0)), c.client.CancelUpload)
 }
 
 func (c *Client) uploadStatus(call sobek.FunctionCall, async bool) sobek.Value {
