@@ -6,7 +6,7 @@
 # the k6 process's RSS and open file descriptors from /proc, and the Go
 # runtime's scheduler trace (GODEBUG scheddetail) counts its goroutines. It
 # prints the series and the growth from minute 2 to the end, and fails on
-# growth of 10% or more, or on any failed check.
+# growth of 10% or more, or when a call failed (the script then aborts).
 set -euo pipefail
 k6=${K6_BIN:-bin/k6}
 interval=${SOAK_SAMPLE:-10}
@@ -34,7 +34,7 @@ awk '/^SCHED [0-9]+ms:/ { if (t != "") print t " goroutines " n; t = int($2 / 10
 grep -v '^SCHED\|^  [GMP][0-9]' "$out/sched.log" | tail -n 20 || true
 sort -n "$out/series"
 if [ "$status" -ne 0 ]; then
-  echo "soak: k6 failed (exit $status): a check or threshold did not hold" >&2
+  echo "soak: k6 failed (exit $status): a call failed and the script aborted the test" >&2
   exit "$status"
 fi
 

@@ -1,9 +1,12 @@
 // Soak (make soak): SOAK_VUS VUs for SOAK_DURATION of mixed pulls and fresh
-// pushes with token auth. Every call must succeed; scripts/soak.sh watches
-// k6's memory, goroutines and file descriptors meanwhile.
+// pushes with token auth. The first failed call aborts the test, so a soak
+// that ends by itself had no error. No thresholds: with any, k6 keeps
+// samples to judge them and its memory grows for its own reasons (4 minutes
+// of this soak: live heap 45 -> 53 MB with two thresholds, flat at 47 MB
+// without), which is not what a soak of the extension should measure.
 import registry from "k6/x/registry";
-import { check, sleep } from "k6";
 import exec from "k6/execution";
+import { sleep } from "k6";
 
 export const options = {
   scenarios: {
@@ -14,7 +17,6 @@ export const options = {
       gracefulStop: "30s",
     },
   },
-  thresholds: { checks: ["rate==1"], registry_errors: ["count==0"] },
 };
 
 const client = new registry.Client({
@@ -23,18 +25,23 @@ const client = new registry.Client({
   password: __ENV.REGISTRY_PASSWORD,
 });
 
+// must aborts the test at the first failed call.
+function must(result, what) {
+  if (!result.ok) {
+    exec.test.abort(`${what} failed: ${JSON.stringify(result.error)}`);
+  }
+}
+
 export function setup() {
-  const base = registry.generate({ layers: 3, layerSize: "1MiB", seed: 1 });
-  check(client.push("soak/base:1", base, { concurrency: 3 }), { "base pushed": (r) => r.ok });
+  must(client.push("soak/base:1", registry.generate({ layers: 3, layerSize: "1MiB", seed: 1 }), { concurrency: 3 }), "pushing the base");
 }
 
 export default function () {
   if (exec.scenario.iterationInTest % 2 === 0) {
-    check(client.pull("soak/base:1", { concurrency: 3 }), { pulled: (r) => r.ok });
+    must(client.pull("soak/base:1", { concurrency: 3 }), "a pull");
   } else {
     const image = registry.generate({ layers: 1, layerSize: "256KiB" });
-    const ref = `soak/vu${exec.vu.idInTest}:${exec.vu.iterationInScenario}`;
-    check(client.push(ref, image), { "fresh image pushed": (r) => r.ok });
+    must(client.push(`soak/vu${exec.vu.idInTest}:${exec.vu.iterationInScenario}`, image), "a push");
   }
   sleep(1);
 }
