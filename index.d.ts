@@ -172,7 +172,11 @@ export interface Descriptor {
   mediaType: string;
 }
 
-/** An image from {@link generate}, {@link load} or {@link artifact}, ready to push; or an index of images. */
+/**
+ * An image from {@link generate}, {@link load} or {@link artifact}, ready to push; or an index of
+ * images. A generated image's `digest`, `size`, `config` and `layers` are computed when first
+ * read, or by the push that needs them: generating returns at once, whatever the sizes.
+ */
 export interface Image {
   /** The manifest digest. */
   digest: string;
@@ -315,6 +319,12 @@ export interface GenerateOptions {
   seed?: number;
   /** `"oci"` (uncompressed tar layers, the default) or `"docker"` (gzip-wrapped). */
   format?: "oci" | "docker";
+  /**
+   * `"shared"` (the default): layers share a body and differ in a part of their own of 64 to
+   * 320 KiB, so a digest costs that part. `"unique"`: every byte of every layer is its own, for
+   * storage that deduplicates blocks; each digest costs a sha256 pass over the layer.
+   */
+  body?: "shared" | "unique";
   /** One image per platform (`"os/arch[/variant]"`) under an index. */
   platforms?: string[];
   /** An image whose layers come first, shared with every image built on it. */
@@ -330,6 +340,8 @@ export interface ArtifactOptions {
   subject?: Image | Descriptor;
   annotations?: Record<string, string>;
   seed?: number;
+  /** As in {@link GenerateOptions.body}. */
+  body?: "shared" | "unique";
   /** A small JSON config blob of this type; the empty descriptor when unset. */
   configMediaType?: string;
 }
@@ -337,11 +349,14 @@ export interface ArtifactOptions {
 /** An OCI artifact manifest with a subject: a signature, an SBOM, an attestation. Push it by digest. */
 export function artifact(options: ArtifactOptions): Image;
 
-/** Make a valid image of random tar layers, streamed on push, never held whole. */
+/** Make a valid image of pseudorandom tar layers, made again on each push, never held whole. */
 export function generate(options?: GenerateOptions): Image;
 
-/** Random bytes: `{ size, seed }`; or literal content: a string, an ArrayBuffer or a Uint8Array. */
-export function blob(source: { size: Size; seed?: number } | string | ArrayBuffer | Uint8Array): Blob;
+/**
+ * Pseudorandom bytes: `{ size, seed, body }` (digest computed on first read); or literal content:
+ * a string, an ArrayBuffer or a Uint8Array.
+ */
+export function blob(source: { size: Size; seed?: number; body?: "shared" | "unique" } | string | ArrayBuffer | Uint8Array): Blob;
 
 /**
  * Read a `docker save` tarball or an OCI image layout (directory or tar) once, in the init

@@ -1,7 +1,9 @@
 package js
 
 import (
+	"context"
 	"fmt"
+	"slices"
 
 	"github.com/grafana/sobek"
 	"github.com/opencontainers/go-digest"
@@ -22,55 +24,92 @@ func infoOf(d ocispec.Descriptor) descriptorInfo {
 	return descriptorInfo{Digest: d.Digest.String(), Size: d.Size, MediaType: d.MediaType}
 }
 
-// Image is what registry.generate() and registry.load() return: read-only
-// facts for the script, and the image itself for push.
-type Image struct {
-	Digest    string           `js:"digest"`
-	MediaType string           `js:"mediaType"`
-	Size      int64            `js:"size"`
-	Config    descriptorInfo   `js:"config"`
-	Layers    []descriptorInfo `js:"layers"`
-	// Manifests are an index's images; empty for a single image.
-	Manifests []*Image `js:"manifests"`
-	// Platform is "os/arch[/variant]" of an index's image.
-	Platform string `js:"platform"`
-
-	image *registry.Image
+// imageObject is what registry.generate(), registry.load() and
+// registry.artifact() return: the image itself for push, and read-only
+// facts for the script as properties. A generated image's digests are
+// computed when the script first reads one, or by the push that needs
+// them, not when it is made: generating a large image returns at once.
+type imageObject struct {
+	mi        *ModuleInstance
+	image     *registry.Image
+	manifests []sobek.Value
+	facts     map[string]sobek.Value // the properties read so far
 }
 
-func newImage(img *registry.Image) *Image {
-	out := &Image{
-		Digest:    digest.FromBytes(img.Manifest).String(),
-		MediaType: img.MediaType,
-		Size:      int64(len(img.Manifest)),
-		Layers:    make([]descriptorInfo, 0, len(img.Layers)),
-		Manifests: make([]*Image, 0, len(img.Manifests)),
-		image:     img,
-	}
-	if img.Config != nil {
-		out.Config = infoOf(img.Config.Descriptor())
-	}
-	for _, l := range img.Layers {
-		out.Layers = append(out.Layers, infoOf(l.Descriptor()))
-	}
-	if img.Platform != nil {
-		out.Platform = registry.FormatPlatform(*img.Platform)
-	}
+var imageKeys = []string{"digest", "mediaType", "size", "config", "layers", "manifests", "platform"}
+
+func (mi *ModuleInstance) newImageObject(img *registry.Image) *sobek.Object {
+	o := &imageObject{mi: mi, image: img, facts: map[string]sobek.Value{}}
 	for _, child := range img.Manifests {
-		out.Manifests = append(out.Manifests, newImage(child))
+		o.manifests = append(o.manifests, mi.newImageObject(child))
 	}
-	return out
+	return mi.vu.Runtime().NewDynamicObject(o)
 }
+
+func (o *imageObject) Get(key string) sobek.Value {
+	if v, ok := o.facts[key]; ok {
+		return v
+	}
+	rt := o.mi.vu.Runtime()
+	var v any
+	switch key {
+	case "mediaType":
+		v = o.image.MediaType
+	case "platform":
+		v = ""
+		if o.image.Platform != nil {
+			v = registry.FormatPlatform(*o.image.Platform)
+		}
+	case "manifests":
+		v = o.manifests
+	case "digest", "size":
+		desc := o.describe(o.image.Descriptor)
+		o.facts["digest"], o.facts["size"] = rt.ToValue(desc.Digest.String()), rt.ToValue(desc.Size)
+		return o.facts[key]
+	case "config":
+		info := descriptorInfo{}
+		if o.image.Config != nil {
+			info = infoOf(o.describe(o.image.Config.Descriptor))
+		}
+		v = info
+	case "layers":
+		infos := make([]descriptorInfo, 0, len(o.image.Layers))
+		for _, l := range o.image.Layers {
+			infos = append(infos, infoOf(o.describe(l.Descriptor)))
+		}
+		v = infos
+	default:
+		return nil
+	}
+	o.facts[key] = rt.ToValue(v)
+	return o.facts[key]
+}
+
+// describe gets a descriptor under the VU's context, throwing if the test
+// ended while a generated blob was digested.
+func (o *imageObject) describe(of func(context.Context) (ocispec.Descriptor, error)) ocispec.Descriptor {
+	d, err := of(o.mi.vu.Context())
+	if err != nil {
+		throw(o.mi.vu.Runtime(), fmt.Errorf("image: %w", err))
+	}
+	return d
+}
+
+func (o *imageObject) Set(string, sobek.Value) bool { return false }
+func (o *imageObject) Has(key string) bool          { return slices.Contains(imageKeys, key) }
+func (o *imageObject) Delete(string) bool           { return false }
+func (o *imageObject) Keys() []string               { return imageKeys }
 
 // artifact is registry.artifact({ artifactType, size, subject, annotations,
 // seed, configMediaType }).
 func (mi *ModuleInstance) artifact(call sobek.FunctionCall) sobek.Value {
 	rt := mi.vu.Runtime()
-	r := newOptionReader(rt, "artifact", call.Argument(0), "artifactType", "size", "subject", "annotations", "seed", "configMediaType")
+	r := newOptionReader(rt, "artifact", call.Argument(0), "artifactType", "size", "subject", "annotations", "seed", "body", "configMediaType")
 	opts := content.ArtifactOptions{Size: 512}
 	r.string("artifactType", &opts.ArtifactType)
 	r.size("size", &opts.Size)
 	opts.Seed = readSeed(r)
+	opts.Body = readBody(r)
 	opts.Annotations = r.stringMap("annotations")
 	r.string("configMediaType", &opts.ConfigMediaType)
 	if v := r.get("subject"); v != nil && r.err == nil {
@@ -82,19 +121,20 @@ func (mi *ModuleInstance) artifact(call sobek.FunctionCall) sobek.Value {
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	img, err := content.Artifact(mi.vu.Context(), opts)
+	img, err := content.Artifact(opts)
 	if err != nil {
 		throw(rt, fmt.Errorf("artifact: %w", err))
 	}
-	return rt.ToValue(newImage(img))
+	return mi.newImageObject(img)
 }
 
 // subjectArg reads an artifact's subject: an image from generate/load (or
 // one of its manifests), or a descriptor { digest, mediaType, size } such
 // as push and getManifest results give.
 func subjectArg(rt *sobek.Runtime, v sobek.Value) *ocispec.Descriptor {
-	if img, ok := v.Export().(*Image); ok {
-		return &ocispec.Descriptor{MediaType: img.MediaType, Digest: digest.Digest(img.Digest), Size: img.Size}
+	if img, ok := v.Export().(*imageObject); ok {
+		desc := img.describe(img.image.Descriptor)
+		return &desc
 	}
 	r := &optionReader{rt: rt, call: "artifact: subject"}
 	obj, ok := v.(*sobek.Object)
@@ -117,19 +157,41 @@ func subjectArg(rt *sobek.Runtime, v sobek.Value) *ocispec.Descriptor {
 	return &ocispec.Descriptor{MediaType: mediaType, Digest: parsed, Size: size}
 }
 
-// Blob is what registry.blob() returns.
-type Blob struct {
-	Digest    string `js:"digest"`
-	Size      int64  `js:"size"`
-	MediaType string `js:"mediaType"`
-
-	blob registry.BlobSource
+// blobObject is what registry.blob() returns: the blob for uploadLayer,
+// and its digest, size and mediaType as properties, computed on first read.
+type blobObject struct {
+	mi    *ModuleInstance
+	blob  registry.BlobSource
+	facts map[string]sobek.Value
 }
 
-func newBlob(b registry.BlobSource) *Blob {
-	d := b.Descriptor()
-	return &Blob{Digest: d.Digest.String(), Size: d.Size, MediaType: d.MediaType, blob: b}
+var blobKeys = []string{"digest", "size", "mediaType"}
+
+func (mi *ModuleInstance) newBlobObject(b registry.BlobSource) *sobek.Object {
+	return mi.vu.Runtime().NewDynamicObject(&blobObject{mi: mi, blob: b})
 }
+
+func (o *blobObject) Get(key string) sobek.Value {
+	if !slices.Contains(blobKeys, key) {
+		return nil
+	}
+	if o.facts == nil {
+		rt := o.mi.vu.Runtime()
+		d, err := o.blob.Descriptor(o.mi.vu.Context())
+		if err != nil {
+			throw(rt, fmt.Errorf("blob: %w", err))
+		}
+		o.facts = map[string]sobek.Value{
+			"digest": rt.ToValue(d.Digest.String()), "size": rt.ToValue(d.Size), "mediaType": rt.ToValue(d.MediaType),
+		}
+	}
+	return o.facts[key]
+}
+
+func (o *blobObject) Set(string, sobek.Value) bool { return false }
+func (o *blobObject) Has(key string) bool          { return slices.Contains(blobKeys, key) }
+func (o *blobObject) Delete(string) bool           { return false }
+func (o *blobObject) Keys() []string               { return blobKeys }
 
 // generate is registry.generate(options).
 func (mi *ModuleInstance) generate(call sobek.FunctionCall) sobek.Value {
@@ -138,11 +200,11 @@ func (mi *ModuleInstance) generate(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		throw(rt, err)
 	}
-	img, err := content.Generate(mi.vu.Context(), opts)
+	img, err := content.Generate(opts)
 	if err != nil {
 		throw(rt, fmt.Errorf("generate: %w", err))
 	}
-	return rt.ToValue(newImage(img))
+	return mi.newImageObject(img)
 }
 
 // blob is registry.blob({size, seed}), registry.blob("text"),
@@ -152,30 +214,31 @@ func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 	arg := call.Argument(0)
 	switch v := arg.Export().(type) {
 	case string:
-		return rt.ToValue(newBlob(content.Bytes([]byte(v), "")))
+		return mi.newBlobObject(content.Bytes([]byte(v), ""))
 	case sobek.ArrayBuffer:
-		return rt.ToValue(newBlob(content.Bytes(v.Bytes(), "")))
+		return mi.newBlobObject(content.Bytes(v.Bytes(), ""))
 	case []byte: // a Uint8Array
-		return rt.ToValue(newBlob(content.Bytes(v, "")))
+		return mi.newBlobObject(content.Bytes(v, ""))
 	}
 	if isMissing(arg) {
 		throw(rt, fmt.Errorf("blob: want { size, seed }, a string, an ArrayBuffer or a Uint8Array"))
 	}
-	r := newOptionReader(rt, "blob", arg, "size", "seed")
-	size := int64(-1)
-	r.size("size", &size)
-	seed := readSeed(r)
-	if r.err == nil && size < 0 {
+	r := newOptionReader(rt, "blob", arg, "size", "seed", "body")
+	opts := content.RandomOptions{Size: -1}
+	r.size("size", &opts.Size)
+	opts.Seed = readSeed(r)
+	opts.Body = readBody(r)
+	if r.err == nil && opts.Size < 0 {
 		r.err = fmt.Errorf("blob: option \"size\" is required")
 	}
 	if r.err != nil {
 		throw(rt, r.err)
 	}
-	b, err := content.Random(mi.vu.Context(), size, seed)
+	b, err := content.Random(opts)
 	if err != nil {
 		throw(rt, fmt.Errorf("blob: %w", err))
 	}
-	return rt.ToValue(newBlob(b))
+	return mi.newBlobObject(b)
 }
 
 // load is registry.load(path): a docker save tarball or an OCI image
@@ -195,12 +258,12 @@ func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		throw(rt, fmt.Errorf("load(%q): %w", path, err))
 	}
-	return rt.ToValue(newImage(img))
+	return mi.newImageObject(img)
 }
 
 // imageArg takes back an Image the script got from generate or load.
 func imageArg(rt *sobek.Runtime, call string, v sobek.Value) *registry.Image {
-	if img, ok := v.Export().(*Image); ok && img.image != nil {
+	if img, ok := v.Export().(*imageObject); ok {
 		return img.image
 	}
 	throw(rt, fmt.Errorf("%s: the image must come from registry.generate() or registry.load(), got %s", call, describe(v)))
@@ -209,7 +272,7 @@ func imageArg(rt *sobek.Runtime, call string, v sobek.Value) *registry.Image {
 
 // blobArg takes back a Blob the script got from registry.blob.
 func blobArg(rt *sobek.Runtime, call string, v sobek.Value) registry.BlobSource {
-	if b, ok := v.Export().(*Blob); ok && b.blob != nil {
+	if b, ok := v.Export().(*blobObject); ok {
 		return b.blob
 	}
 	throw(rt, fmt.Errorf("%s: the blob must come from registry.blob(), got %s", call, describe(v)))

@@ -303,7 +303,7 @@ func parseUploadOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry
 }
 
 func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
-	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "platforms", "base")
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "body", "platforms", "base")
 	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
 	r.int("layers", 0, content.MaxLayers, &o.Layers)
 	r.size("layerSize", &o.LayerSize)
@@ -311,10 +311,11 @@ func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOpt
 	format := string(o.Format)
 	r.string("format", &format)
 	o.Format = content.Format(format)
+	o.Body = readBody(r)
 	o.Platforms = r.strings("platforms")
 	if v := r.get("base"); v != nil && r.err == nil {
-		base, ok := v.Export().(*Image)
-		if !ok || base.image == nil {
+		base, ok := v.Export().(*imageObject)
+		if !ok {
 			r.fail("base", "an image from registry.generate() or registry.load()", v)
 		} else {
 			o.Base = base.image
@@ -360,6 +361,16 @@ func readList[T any](r *optionReader, key, want string, item func(any) (T, bool)
 		return nil
 	}
 	return out
+}
+
+// readBody reads how a generated blob's body is made: "shared" or "unique".
+func readBody(r *optionReader) content.Body {
+	var body string
+	r.string("body", &body)
+	if content.Body(body).Validate() != nil {
+		r.fail("body", `"shared" or "unique"`, r.get("body"))
+	}
+	return content.Body(body)
 }
 
 // readSeed reads a seed: a whole number from 0 to 2^53, what JS holds exactly.

@@ -18,8 +18,8 @@ type streamOnly struct {
 	opens int
 }
 
-func (s *streamOnly) Descriptor() ocispec.Descriptor {
-	return ocispec.Descriptor{Digest: digest.FromBytes(s.data), Size: int64(len(s.data))}
+func (s *streamOnly) Descriptor(context.Context) (ocispec.Descriptor, error) {
+	return ocispec.Descriptor{Digest: digest.FromBytes(s.data), Size: int64(len(s.data))}, nil
 }
 
 func (s *streamOnly) Open(context.Context) (io.ReadCloser, error) {

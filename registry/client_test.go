@@ -108,7 +108,7 @@ func TestPushPullEveryUploadModeAndAuth(t *testing.T) {
 					require.NoError(t, err)
 					assert.Equal(t, http.StatusCreated, pushed.Status)
 					assert.Equal(t, 3, pushed.Uploaded)
-					assert.Equal(t, imageBytes(img), pushed.Bytes)
+					assert.Equal(t, imageBytes(t, img), pushed.Bytes)
 					assert.Equal(t, 3, tr.count(registry.DirectionPush))
 
 					pulled, err := c.Pull(ctx, ref, registry.PullOptions{Verify: true, Concurrency: 3})
@@ -230,7 +230,7 @@ func TestSkipExistingAndMount(t *testing.T) {
 	up, err := c.UploadBlob(ctx, "fallback/img", layer, registry.UploadOptions{MountFrom: "empty/repo", Mode: registry.UploadChunked, ChunkSize: 1000})
 	require.NoError(t, err)
 	assert.False(t, up.Mounted)
-	assert.Equal(t, layer.Descriptor().Digest.String(), up.Digest)
+	assert.Equal(t, describe(t, layer).Digest.String(), up.Digest)
 	assert.Empty(t, openUploads(t, reg, "fallback/img"), "upload sessions left behind")
 }
 
@@ -252,7 +252,7 @@ func TestCorruptedBlobFailsVerification(t *testing.T) {
 	require.NoError(t, err)
 
 	// Flip bytes of the stored layer, as a bad disk would; size unchanged.
-	d := img.Layers[0].Descriptor().Digest
+	d := describe(t, img.Layers[0]).Digest
 	path := reg.BlobDataPath(d)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -278,7 +278,7 @@ func TestUploadPostModeWithEmptyAndLargeBlobs(t *testing.T) {
 			res, err := c.UploadBlob(context.Background(), "sizes/blob", blob, registry.UploadOptions{Mode: mode, ChunkSize: 1 << 20})
 			require.NoError(t, err, "%s of %d bytes", mode, size)
 			assert.Equal(t, http.StatusCreated, res.Status)
-			assert.True(t, strings.Contains(res.Location, blob.Descriptor().Digest.String()), res.Location)
+			assert.True(t, strings.Contains(res.Location, describe(t, blob).Digest.String()), res.Location)
 		}
 	}
 }
@@ -331,7 +331,7 @@ func TestEveryRequestCarriesItsOperationAndABoundedName(t *testing.T) {
 		registry.OpToken:          2,     // push scope, then pull scope
 		registry.OpBlobHead:       2 + 1, // the first one is challenged and sent again
 		registry.OpUploadStart:    2,
-		registry.OpUploadChunk:    chunks(img.Config, 1000) + chunks(img.Layers[0], 1000),
+		registry.OpUploadChunk:    chunks(t, img.Config, 1000) + chunks(t, img.Layers[0], 1000),
 		registry.OpUploadComplete: 2,
 		registry.OpManifestPut:    1,
 		registry.OpManifestGet:    1,
@@ -340,16 +340,16 @@ func TestEveryRequestCarriesItsOperationAndABoundedName(t *testing.T) {
 }
 
 // imageBytes is the size of an image's config and layers.
-func imageBytes(img *registry.Image) int64 {
-	n := img.Config.Descriptor().Size
+func imageBytes(t testing.TB, img *registry.Image) int64 {
+	n := describe(t, img.Config).Size
 	for _, l := range img.Layers {
-		n += l.Descriptor().Size
+		n += describe(t, l).Size
 	}
 	return n
 }
 
-func chunks(b registry.BlobSource, size int64) int {
-	return int((b.Descriptor().Size + size - 1) / size)
+func chunks(t testing.TB, b registry.BlobSource, size int64) int {
+	return int((describe(t, b).Size + size - 1) / size)
 }
 
 // vanishingBlob is content that can no longer be read, as a loaded file

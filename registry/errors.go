@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +76,17 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// contentError is a failure to read or describe content to upload: the
+// test ending while a generated blob was digested (CodeCanceled), or
+// content that cannot be read, such as a loaded file gone.
+func contentError(ctx context.Context, op, what string, err error) *Error {
+	code := CodeContentUnreadable
+	if ctx.Err() != nil {
+		code = CodeCanceled
+	}
+	return &Error{Op: op, Code: code, Message: what + ": " + err.Error(), Err: err}
+}
 
 // HasCode tells whether err is a registry *Error with one of codes.
 func HasCode(err error, codes ...string) bool {

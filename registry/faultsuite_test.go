@@ -85,8 +85,8 @@ func pushPullBack(ctx context.Context, t *testing.T, c *registry.Client, ref str
 		return err
 	}
 	res, err := c.Pull(ctx, ref, registry.PullOptions{Verify: true})
-	if err == nil && res.Bytes != imageBytes(img) {
-		t.Errorf("pulled %d bytes of %d", res.Bytes, imageBytes(img))
+	if err == nil && res.Bytes != imageBytes(t, img) {
+		t.Errorf("pulled %d bytes of %d", res.Bytes, imageBytes(t, img))
 	}
 	return err
 }

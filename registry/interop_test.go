@@ -174,7 +174,7 @@ var workloads = map[string]func(t *testing.T, c *registry.Client) string{
 		if _, err := c.Push(ctx, "mx/delblob:1", img, registry.PushOptions{}); err != nil {
 			return outcome(err, "")
 		}
-		d := img.Layers[0].Descriptor().Digest.String()
+		d := describe(t, img.Layers[0]).Digest.String()
 		if _, err := c.DeleteBlob(ctx, "mx/delblob", d); err != nil {
 			return outcome(err, "")
 		}
@@ -197,7 +197,7 @@ func pagingOutcome(res *registry.ListResult, want int) string {
 
 func generate(t *testing.T, opts content.GenerateOptions) *registry.Image {
 	t.Helper()
-	img, err := content.Generate(context.Background(), opts)
+	img, err := content.Generate(opts)
 	require.NoError(t, err)
 	return img
 }
@@ -226,12 +226,12 @@ func referrers(t *testing.T, c *registry.Client, artifactType string) string {
 	if err != nil {
 		return outcome(err, "")
 	}
-	subject := img.Descriptor()
+	subject := describe(t, img)
 	var sig string
 	for _, at := range []string{"application/vnd.example.sig", "application/vnd.example.sbom"} {
-		art, err := content.Artifact(context.Background(), content.ArtifactOptions{ArtifactType: at, Size: 100, Subject: &subject})
+		art, err := content.Artifact(content.ArtifactOptions{ArtifactType: at, Size: 100, Subject: &subject})
 		require.NoError(t, err)
-		d := art.Descriptor().Digest.String()
+		d := describe(t, art).Digest.String()
 		if at == "application/vnd.example.sig" {
 			sig = d
 		}

@@ -57,7 +57,7 @@ func TestMountFallbackLeaksNoSession(t *testing.T) {
 	c, err := registry.New(registry.Config{URL: reg.URL, Username: reg.Username, Password: reg.Password, Transport: rec})
 	require.NoError(t, err)
 	blob := testBlob(t, 77, 5000)
-	res, err := c.MountBlob(context.Background(), "leak/mount", blob.Descriptor().Digest.String(), "leak/empty")
+	res, err := c.MountBlob(context.Background(), "leak/mount", describe(t, blob).Digest.String(), "leak/empty")
 	require.NoError(t, err)
 	assert.False(t, res.Mounted)
 	assert.Equal(t, http.StatusAccepted, res.Status)
@@ -76,7 +76,11 @@ func (b cancellingBlob) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	half := b.Descriptor().Size / 2
+	desc, err := b.Descriptor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	half := desc.Size / 2
 	return struct {
 		io.Reader
 		io.Closer

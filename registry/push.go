@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -55,17 +56,30 @@ func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOpti
 		return res, err
 	}
 	opts.UploadOptions = opts.withDefaults()
-	manifestDigest := digest.FromBytes(img.Manifest)
+	// A generated image's manifest is built from its layers' digests here,
+	// under the push's context, unless the script asked for them before. A
+	// check-only call checks a manifest already known, and builds none.
+	if !manifestsKnown(img) {
+		if err := checked(ctx); err != nil {
+			return res, err
+		}
+	}
+	manifests, err := manifestsOf(ctx, ref, img)
+	if err != nil {
+		return res, err
+	}
+	manifestDigest := digest.FromBytes(manifests[img])
 	if r.Digest != "" && r.Digest != manifestDigest {
 		return res, fmt.Errorf("push %s: the image's manifest digest is %s", ref, manifestDigest)
 	}
 	scopes := uploadScopes(r.Repository, opts.MountFrom)
 	for _, child := range img.Manifests {
-		if err := c.pushImage(ctx, r.Repository, digest.FromBytes(child.Manifest).String(), child, opts, scopes, res); err != nil {
+		ident := digest.FromBytes(manifests[child]).String()
+		if err := c.pushImage(ctx, r.Repository, ident, child, manifests[child], opts, scopes, res); err != nil {
 			return res, err
 		}
 	}
-	err = c.pushImage(ctx, r.Repository, r.Identifier(), img, opts, scopes, res)
+	err = c.pushImage(ctx, r.Repository, r.Identifier(), img, manifests[img], opts, scopes, res)
 	if err == nil {
 		res.Digest = manifestDigest.String()
 	}
@@ -75,10 +89,8 @@ func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOpti
 // checkImage refuses an image that cannot be pushed, naming what is missing.
 func checkImage(ref string, img *Image, depth int) error {
 	switch {
-	case img == nil || len(img.Manifest) == 0:
+	case img == nil || img.manifest == nil:
 		return fmt.Errorf("push %s: the image has no manifest", ref)
-	case len(img.Manifest) > MaxManifestSize:
-		return fmt.Errorf("push %s: %w", ref, checkManifestSize(img.Manifest))
 	case depth > 1:
 		return fmt.Errorf("push %s: indexes nest deeper than one level", ref)
 	case img.IsIndex():
@@ -99,30 +111,64 @@ func checkImage(ref string, img *Image, depth int) error {
 	return nil
 }
 
+// manifestsKnown tells whether the manifests of an image and of an
+// index's images are there without building.
+func manifestsKnown(img *Image) bool {
+	for _, child := range img.Manifests {
+		if !manifestsKnown(child) {
+			return false
+		}
+	}
+	return img.manifest.Ready()
+}
+
+// manifestsOf gets the manifest bytes of an image and of an index's images,
+// refusing any that is empty or too large to send.
+func manifestsOf(ctx context.Context, ref string, img *Image) (map[*Image][]byte, error) {
+	raw, err := img.Manifest(ctx)
+	switch {
+	case err != nil:
+		return nil, contentError(ctx, OpPush, "building the manifest of "+ref, err)
+	case len(raw) == 0:
+		return nil, fmt.Errorf("push %s: the image has no manifest", ref)
+	case len(raw) > MaxManifestSize:
+		return nil, fmt.Errorf("push %s: %w", ref, checkManifestSize(raw))
+	}
+	out := map[*Image][]byte{img: raw}
+	for _, child := range img.Manifests {
+		sub, err := manifestsOf(ctx, ref, child)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, sub)
+	}
+	return out, nil
+}
+
 // pushImage uploads one manifest's blobs, then the manifest at ident.
-func (c *Client) pushImage(ctx context.Context, repo, ident string, img *Image, opts PushOptions, scopes []string, res *PushResult) error {
+func (c *Client) pushImage(ctx context.Context, repo, ident string, img *Image, manifest []byte, opts PushOptions, scopes []string, res *PushResult) error {
 	if !img.IsIndex() {
 		if err := c.pushBlobs(ctx, repo, img, opts, scopes, res); err != nil {
 			return err
 		}
 	}
-	put, err := c.putManifest(ctx, repo, ident, img.MediaType, img.Manifest, scopes)
+	put, err := c.putManifest(ctx, repo, ident, img.MediaType, manifest, scopes)
 	res.Status = put.status
 	if err != nil {
 		return err
 	}
-	manifestDigest := digest.FromBytes(img.Manifest)
+	manifestDigest := digest.FromBytes(manifest)
 	if put.announced != "" && put.announced != manifestDigest.String() {
 		return &Error{Op: OpManifestPut, Status: put.status, Code: CodeDigestMismatch,
 			Message: fmt.Sprintf("registry stored the manifest as %s, want %s", put.announced, manifestDigest)}
 	}
-	if subject, m := subjectOf(img.Manifest); subject != nil && put.subject == "" {
+	if subject, m := subjectOf(manifest); subject != nil && put.subject == "" {
 		// No OCI-Subject: the registry has no referrers API to index this.
 		artifactType := m.ArtifactType
 		if artifactType == "" {
 			artifactType = m.Config.MediaType
 		}
-		desc := ocispec.Descriptor{MediaType: img.MediaType, Digest: manifestDigest, Size: int64(len(img.Manifest)),
+		desc := ocispec.Descriptor{MediaType: img.MediaType, Digest: manifestDigest, Size: int64(len(manifest)),
 			ArtifactType: artifactType, Annotations: m.Annotations}
 		if err := c.addToFallbackIndex(ctx, repo, subject.Digest, desc, scopes); err != nil {
 			return err
@@ -135,11 +181,15 @@ func (c *Client) pushImage(ctx context.Context, repo, ident string, img *Image, 
 // pushBlobs uploads an image's config and layers, opts.Concurrency at once.
 func (c *Client) pushBlobs(ctx context.Context, repo string, img *Image, opts PushOptions, scopes []string, res *PushResult) error {
 	var mu sync.Mutex
+	blobs, err := uniqueBlobs(ctx, img)
+	if err != nil {
+		return contentError(ctx, OpPush, "describing the image's blobs", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(opts.Concurrency, 1))
-	for _, blob := range uniqueBlobs(img) {
+	for _, blob := range blobs {
 		g.Go(func() error {
-			up, err := c.uploadBlob(gctx, repo, blob, opts.UploadOptions, scopes)
+			up, err := c.uploadBlob(gctx, repo, blob.source, blob.desc, opts.UploadOptions, scopes)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -159,17 +209,26 @@ func (c *Client) pushBlobs(ctx context.Context, repo string, img *Image, opts Pu
 	return g.Wait()
 }
 
+// describedBlob is a blob to upload with its descriptor.
+type describedBlob struct {
+	source BlobSource
+	desc   ocispec.Descriptor
+}
+
 // uniqueBlobs lists an image's config and layers, each digest once: an
 // image may repeat a layer, and a registry needs it once.
-func uniqueBlobs(img *Image) []BlobSource {
+func uniqueBlobs(ctx context.Context, img *Image) ([]describedBlob, error) {
 	seen := map[digest.Digest]bool{}
-	var out []BlobSource
+	var out []describedBlob
 	for _, b := range append([]BlobSource{img.Config}, img.Layers...) {
-		d := b.Descriptor().Digest
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, b)
+		desc, err := b.Descriptor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[desc.Digest] {
+			seen[desc.Digest] = true
+			out = append(out, describedBlob{source: b, desc: desc})
 		}
 	}
-	return out
+	return out, nil
 }

@@ -35,8 +35,8 @@ type bodySource func(attempt int) (io.ReadCloser, error)
 // policy says, and returns the response; a non-2xx status is not an error
 // here. The caller must close the body.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
-	if ctx.Value(checkOnlyKey{}) != nil {
-		return nil, ErrChecked
+	if err := checked(ctx); err != nil {
+		return nil, err
 	}
 	for try := 1; ; try++ {
 		resp, err := c.sendAuthorized(ctx, r)
@@ -105,7 +105,7 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 	}()
 	if r.body != nil {
 		if body, err = r.body(attempt); err != nil {
-			return nil, &Error{Op: r.op, Code: CodeContentUnreadable, Message: "opening the blob to send: " + err.Error(), Err: err}
+			return nil, contentError(ctx, r.op, "opening the blob to send", err)
 		}
 	}
 	req, err := http.NewRequestWithContext(WithRequestInfo(actx, info), r.method, r.route.url.String(), body)
@@ -199,4 +199,14 @@ type checkOnlyKey struct{}
 // (the k6 binding, before a promise exists) learns it from the call itself.
 func CheckOnly(ctx context.Context) context.Context {
 	return context.WithValue(ctx, checkOnlyKey{}, true)
+}
+
+// checked is ErrChecked in a CheckOnly context. A call whose next step is
+// work over content (digesting a generated blob) asks it before that step,
+// so the check stays as quick as its arguments are.
+func checked(ctx context.Context) error {
+	if ctx.Value(checkOnlyKey{}) != nil {
+		return ErrChecked
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xk6-registry/xk6-registry/registry"
@@ -20,7 +21,7 @@ func testImage(t testing.TB, seed uint64, layerSizes ...int64) *registry.Image {
 	for i, size := range layerSizes {
 		// Each layer on top of the last, as FROM stacks them.
 		layerSeed := seed*100 + uint64(i)
-		next, err := content.Generate(context.Background(), content.GenerateOptions{
+		next, err := content.Generate(content.GenerateOptions{
 			Layers: 1, LayerSize: max(size, content.MinLayerSize), Seed: &layerSeed, Base: img,
 		})
 		require.NoError(t, err)
@@ -36,9 +37,19 @@ func heldImage(t testing.TB, img *registry.Image) *registry.Image {
 	held := *img
 	held.Layers = nil
 	for _, l := range img.Layers {
-		held.Layers = append(held.Layers, content.Bytes(readBlob(t, l), l.Descriptor().MediaType))
+		held.Layers = append(held.Layers, content.Bytes(readBlob(t, l), describe(t, l).MediaType))
 	}
 	return &held
+}
+
+// describe asks a blob for its descriptor as a push would.
+func describe(t testing.TB, b interface {
+	Descriptor(context.Context) (ocispec.Descriptor, error)
+}) ocispec.Descriptor {
+	t.Helper()
+	d, err := b.Descriptor(context.Background())
+	require.NoError(t, err)
+	return d
 }
 
 // readBlob reads a blob source whole; for test-sized blobs only.
@@ -55,7 +66,7 @@ func readBlob(t testing.TB, b registry.BlobSource) []byte {
 // testBlob is size bytes of content that depends on seed.
 func testBlob(t testing.TB, seed uint64, size int64) registry.BlobSource {
 	t.Helper()
-	b, err := content.Random(context.Background(), size, &seed)
+	b, err := content.Random(content.RandomOptions{Size: size, Seed: &seed})
 	require.NoError(t, err)
 	return b
 }

@@ -91,7 +91,14 @@ func (c *Client) UploadBlob(ctx context.Context, repo string, blob BlobSource, o
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
-	return c.uploadBlob(ctx, repo, blob, opts.withDefaults(), uploadScopes(repo, opts.MountFrom))
+	if err := checked(ctx); err != nil {
+		return res, err
+	}
+	desc, err := blob.Descriptor(ctx)
+	if err != nil {
+		return res, contentError(ctx, OpUploadLayer, "describing the blob", err)
+	}
+	return c.uploadBlob(ctx, repo, blob, desc, opts.withDefaults(), uploadScopes(repo, opts.MountFrom))
 }
 
 func uploadScopes(repo, mountFrom string) []string {
@@ -103,8 +110,7 @@ func uploadScopes(repo, mountFrom string) []string {
 }
 
 // uploadBlob runs one blob's upload: existence check, mount, then the bytes.
-func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, opts UploadOptions, scopes []string) (*UploadResult, error) {
-	desc := blob.Descriptor()
+func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, desc ocispec.Descriptor, opts UploadOptions, scopes []string) (*UploadResult, error) {
 	res := &UploadResult{Digest: desc.Digest.String(), Size: desc.Size}
 	if err := desc.Digest.Validate(); err != nil {
 		return res, fmt.Errorf("upload to %s: blob digest %q: %w", repo, desc.Digest, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -62,7 +63,9 @@ func TestDockerSaveReadsTheSameEverywhere(t *testing.T) {
 
 	loaded, err := content.Load(tarPath)
 	require.NoError(t, err)
-	require.Equal(t, manifest.Manifests[0].Digest.String(), digest.FromBytes(loaded.Manifest).String(),
+	raw, err := loaded.Manifest(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, manifest.Manifests[0].Digest.String(), digest.FromBytes(raw).String(),
 		"the extension pushes the manifest crane and curl push")
 }
 

@@ -15,8 +15,9 @@ import (
 // attestation, attached to the image it names as its subject.
 type ArtifactOptions struct {
 	ArtifactType string              // required, e.g. "application/vnd.dev.cosign.artifact.sig.v1+json"
-	Size         int64               // bytes of its one layer of random content
+	Size         int64               // bytes of its one layer of pseudorandom content
 	Seed         *uint64             // nil: fresh content
+	Body         Body                // "" means BodyShared
 	Subject      *ocispec.Descriptor // the manifest it refers to; nil for none
 	Annotations  map[string]string
 	// ConfigMediaType, when set, gives the artifact a small JSON config blob
@@ -26,24 +27,17 @@ type ArtifactOptions struct {
 }
 
 // Artifact makes an OCI artifact manifest with artifactType, one layer,
-// and a subject, so a script can load the referrers API.
-func Artifact(ctx context.Context, opts ArtifactOptions) (*registry.Image, error) {
+// and a subject, so a script can load the referrers API. Like Generate, it
+// returns at once; the layer's digest is computed when first needed.
+func Artifact(opts ArtifactOptions) (*registry.Image, error) {
 	if opts.ArtifactType == "" {
 		return nil, fmt.Errorf("artifactType is required, e.g. application/vnd.example.sbom.v1+json")
 	}
-	if opts.Size < 0 {
-		return nil, fmt.Errorf("size %d is negative", opts.Size)
-	}
-	layer, err := Random(ctx, opts.Size, opts.Seed)
+	layer, err := Random(RandomOptions{Size: opts.Size, Seed: opts.Seed, Body: opts.Body, MediaType: opts.ArtifactType})
 	if err != nil {
 		return nil, err
 	}
-	layerDesc := layer.Descriptor()
-	layerDesc.MediaType = opts.ArtifactType
-	img := &registry.Image{
-		MediaType: ocispec.MediaTypeImageManifest,
-		Layers:    []registry.BlobSource{&streamBlob{desc: layerDesc, open: layer.Open}},
-	}
+	img := &registry.Image{MediaType: ocispec.MediaTypeImageManifest, Layers: []registry.BlobSource{layer}}
 	if opts.ConfigMediaType != "" {
 		cfg, err := json.Marshal(map[string]string{"artifactType": opts.ArtifactType})
 		if err != nil {
@@ -53,15 +47,24 @@ func Artifact(ctx context.Context, opts ArtifactOptions) (*registry.Image, error
 	} else {
 		img.Config = Bytes([]byte("{}"), ocispec.MediaTypeEmptyJSON)
 	}
-	m := ocispec.Manifest{
-		Versioned:    specs.Versioned{SchemaVersion: 2},
-		MediaType:    ocispec.MediaTypeImageManifest,
-		ArtifactType: opts.ArtifactType,
-		Config:       img.Config.Descriptor(),
-		Layers:       []ocispec.Descriptor{layerDesc},
-		Subject:      opts.Subject,
-		Annotations:  opts.Annotations,
-	}
-	img.Manifest, err = json.Marshal(m)
-	return img, err
+	img.BuildManifest(func(ctx context.Context) ([]byte, error) {
+		config, err := img.Config.Descriptor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		layerDesc, err := layer.Descriptor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(ocispec.Manifest{
+			Versioned:    specs.Versioned{SchemaVersion: 2},
+			MediaType:    ocispec.MediaTypeImageManifest,
+			ArtifactType: opts.ArtifactType,
+			Config:       config,
+			Layers:       []ocispec.Descriptor{layerDesc},
+			Subject:      opts.Subject,
+			Annotations:  opts.Annotations,
+		})
+	})
+	return img, nil
 }

@@ -42,6 +42,14 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+// manifestOf builds an image's manifest as a push would.
+func manifestOf(t testing.TB, img *registry.Image) []byte {
+	t.Helper()
+	raw, err := img.Manifest(context.Background())
+	require.NoError(t, err)
+	return raw
+}
+
 // streamDigest reads a blob as a push would and digests what it got.
 func streamDigest(t *testing.T, b registry.BlobSource) (digest.Digest, int64) {
 	t.Helper()
@@ -58,44 +66,44 @@ func TestGenerateIsAPureFunctionOfItsSeed(t *testing.T) {
 	t.Parallel()
 	for _, format := range []content.Format{content.FormatOCI, content.FormatDocker} {
 		seed := uint64(7)
-		a, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
+		a, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
 		require.NoError(t, err)
-		b, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
+		b, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &seed, Format: format})
 		require.NoError(t, err)
-		assert.Equal(t, a.Manifest, b.Manifest, "same seed, same image")
+		assert.Equal(t, manifestOf(t, a), manifestOf(t, b), "same seed, same image")
 		other := uint64(8)
-		c, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &other, Format: format})
+		c, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 64 << 10, Seed: &other, Format: format})
 		require.NoError(t, err)
-		assert.NotEqual(t, a.Layers[0].Descriptor().Digest, c.Layers[0].Descriptor().Digest)
-		fresh1, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
+		assert.NotEqual(t, describe(t, a.Layers[0]).Digest, describe(t, c.Layers[0]).Digest)
+		fresh1, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
 		require.NoError(t, err)
-		fresh2, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
+		fresh2, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Format: format})
 		require.NoError(t, err)
-		assert.NotEqual(t, fresh1.Layers[0].Descriptor().Digest, fresh2.Layers[0].Descriptor().Digest, "no seed, new blobs")
-		assert.NotEqual(t, a.Layers[0].Descriptor().Digest, a.Layers[1].Descriptor().Digest, "layers differ")
+		assert.NotEqual(t, describe(t, fresh1.Layers[0]).Digest, describe(t, fresh2.Layers[0]).Digest, "no seed, new blobs")
+		assert.NotEqual(t, describe(t, a.Layers[0]).Digest, describe(t, a.Layers[1]).Digest, "layers differ")
 	}
 }
 
 func TestGeneratedBlobsStreamTheirDescriptors(t *testing.T) {
 	t.Parallel()
 	for _, format := range []content.Format{content.FormatOCI, content.FormatDocker} {
-		img, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 3, LayerSize: 1 << 20, Format: format})
+		img, err := content.Generate(content.GenerateOptions{Layers: 3, LayerSize: 1 << 20, Format: format})
 		require.NoError(t, err)
 		var m ocispec.Manifest
-		require.NoError(t, json.Unmarshal(img.Manifest, &m))
+		require.NoError(t, json.Unmarshal(manifestOf(t, img), &m))
 		assert.Equal(t, img.MediaType, m.MediaType)
 		require.Len(t, m.Layers, 3)
 		for i, l := range img.Layers {
 			d, n := streamDigest(t, l)
-			assert.Equal(t, l.Descriptor().Digest, d, "layer %d of %s", i, format)
-			assert.Equal(t, l.Descriptor().Size, n)
-			assert.Equal(t, m.Layers[i], l.Descriptor())
+			assert.Equal(t, describe(t, l).Digest, d, "layer %d of %s", i, format)
+			assert.Equal(t, describe(t, l).Size, n)
+			assert.Equal(t, m.Layers[i], describe(t, l))
 			if format == content.FormatOCI {
 				assert.Equal(t, int64(1<<20), n, "an OCI layer is exactly layerSize")
 			}
 		}
 		d, _ := streamDigest(t, img.Config)
-		assert.Equal(t, img.Config.Descriptor().Digest, d)
+		assert.Equal(t, describe(t, img.Config).Digest, d)
 	}
 }
 
@@ -107,7 +115,7 @@ func TestGenerateRefusesBadOptionsByName(t *testing.T) {
 		{Layers: 1, LayerSize: 4096, Format: "zstd"}: `format "zstd"`,
 		{Layers: 5000, LayerSize: 4096}:              "layers 5000",
 	} {
-		_, err := content.Generate(context.Background(), *opts)
+		_, err := content.Generate(*opts)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), want)
 	}
@@ -116,13 +124,13 @@ func TestGenerateRefusesBadOptionsByName(t *testing.T) {
 func TestRandomAndLiteralBlobs(t *testing.T) {
 	t.Parallel()
 	seed := uint64(3)
-	r1, err := content.Random(context.Background(), 100_000, &seed)
+	r1, err := content.Random(content.RandomOptions{Size: 100_000, Seed: &seed})
 	require.NoError(t, err)
-	r2, err := content.Random(context.Background(), 100_000, &seed)
+	r2, err := content.Random(content.RandomOptions{Size: 100_000, Seed: &seed})
 	require.NoError(t, err)
-	assert.Equal(t, r1.Descriptor(), r2.Descriptor())
+	assert.Equal(t, describe(t, r1), describe(t, r2))
 	d, n := streamDigest(t, r1)
-	assert.Equal(t, r1.Descriptor().Digest, d)
+	assert.Equal(t, describe(t, r1).Digest, d)
 	assert.Equal(t, int64(100_000), n)
 
 	lit := []byte("literal text")
@@ -130,9 +138,9 @@ func TestRandomAndLiteralBlobs(t *testing.T) {
 	lit[0] = 'X' // the blob holds its own copy
 	d, _ = streamDigest(t, b)
 	assert.Equal(t, digest.FromString("literal text"), d)
-	assert.Equal(t, content.MediaTypeOctetStream, b.Descriptor().MediaType)
+	assert.Equal(t, content.MediaTypeOctetStream, describe(t, b).MediaType)
 
-	_, err = content.Random(context.Background(), -1, nil)
+	_, err = content.Random(content.RandomOptions{Size: -1})
 	require.Error(t, err)
 }
 
@@ -144,7 +152,7 @@ func TestGeneratedImagesAreValidForAnotherClient(t *testing.T) {
 	c, err := registry.New(registry.Config{URL: reg.URL})
 	require.NoError(t, err)
 	for _, format := range []content.Format{content.FormatOCI, content.FormatDocker} {
-		img, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 300_000, Format: format})
+		img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 300_000, Format: format})
 		require.NoError(t, err)
 		ref := "generated/" + string(format) + ":1"
 		_, err = c.Push(context.Background(), ref, img, registry.PushOptions{})
@@ -165,13 +173,13 @@ func TestGenerateOnABaseSharesItsLayers(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{})
 	c, err := registry.New(registry.Config{URL: reg.URL})
 	require.NoError(t, err)
-	base, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 2, LayerSize: 8192})
+	base, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 8192})
 	require.NoError(t, err)
-	app, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 8192, Base: base})
+	app, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 8192, Base: base})
 	require.NoError(t, err)
 	require.Len(t, app.Layers, 3)
-	assert.Equal(t, base.Layers[0].Descriptor(), app.Layers[0].Descriptor())
-	assert.Equal(t, base.Layers[1].Descriptor(), app.Layers[1].Descriptor())
+	assert.Equal(t, describe(t, base.Layers[0]), describe(t, app.Layers[0]))
+	assert.Equal(t, describe(t, base.Layers[1]), describe(t, app.Layers[1]))
 
 	_, err = c.Push(context.Background(), "farm/base:1", base, registry.PushOptions{})
 	require.NoError(t, err)
@@ -185,9 +193,9 @@ func TestGenerateOnABaseSharesItsLayers(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, registrytest.ValidateImage(got), "diff_ids of base and new layers line up")
 
-	index, err := content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Platforms: []string{"linux/amd64", "linux/arm64"}})
+	index, err := content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Platforms: []string{"linux/amd64", "linux/arm64"}})
 	require.NoError(t, err)
-	_, err = content.Generate(context.Background(), content.GenerateOptions{Layers: 1, LayerSize: 4096, Base: index})
+	_, err = content.Generate(content.GenerateOptions{Layers: 1, LayerSize: 4096, Base: index})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "an index cannot be a base")
 }

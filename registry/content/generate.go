@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/xk6-registry/xk6-registry/internal/lazy"
 	"github.com/xk6-registry/xk6-registry/registry"
 )
 
@@ -22,7 +23,7 @@ type Format string
 const (
 	// FormatOCI: OCI image manifest, uncompressed tar layers.
 	FormatOCI Format = "oci"
-	// FormatDocker: docker v2 schema 2 manifest, gzip-wrapped tar layers.
+	// FormatDocker: docker v2 schema 2 manifest, gzip-framed tar layers.
 	FormatDocker Format = "docker"
 )
 
@@ -32,9 +33,10 @@ const MaxLayers = 1000
 // GenerateOptions describe a generated image.
 type GenerateOptions struct {
 	Layers    int     // how many layers; 0 is a valid, empty image
-	LayerSize int64   // bytes of each layer blob (see tarLayer for rounding)
+	LayerSize int64   // bytes of each layer blob (see shapeOf for rounding)
 	Seed      *uint64 // nil: a fresh seed, so every blob is new to the registry
 	Format    Format  // "" means FormatOCI
+	Body      Body    // "" means BodyShared
 	// Platforms, when given, make an index of one image per platform
 	// ("os/arch[/variant]"), each with its own layers.
 	Platforms []string
@@ -43,146 +45,132 @@ type GenerateOptions struct {
 	Base *registry.Image
 }
 
-// Generate makes a valid image of random layers. Its bytes are a pure
-// function of (seed, layer index, size, format); digests are computed here
-// by streaming each layer once, stopping when ctx ends, and the layers are
-// streamed again on every Open, never held.
-func Generate(ctx context.Context, opts GenerateOptions) (*registry.Image, error) {
+// Validate checks the options, naming what is wrong.
+func (o GenerateOptions) Validate() error {
+	if o.Format != "" && o.Format != FormatOCI && o.Format != FormatDocker {
+		return fmt.Errorf("format %q is not oci or docker", o.Format)
+	}
+	if o.Layers < 0 || o.Layers > MaxLayers {
+		return fmt.Errorf("layers %d is not between 0 and %d", o.Layers, MaxLayers)
+	}
+	if o.LayerSize < MinLayerSize {
+		return fmt.Errorf("layerSize %d is below %d bytes, the smallest tar of one file", o.LayerSize, MinLayerSize)
+	}
+	if o.LayerSize > MaxSize {
+		return fmt.Errorf("layerSize %d is above %d bytes (16PiB)", o.LayerSize, int64(MaxSize))
+	}
+	if o.Base != nil && (o.Base.IsIndex() || o.Base.Config == nil) {
+		return fmt.Errorf("base: an index cannot be a base; pick one of its images")
+	}
+	return o.Body.Validate()
+}
+
+// Generate makes a valid image of pseudorandom layers. Its bytes are a pure
+// function of (seed, layer index, size, format, body). It returns at once:
+// digests, the config and the manifest are computed when first needed, by
+// the script or by a push, under that caller's context; the layers stream
+// on every Open, never held.
+func Generate(opts GenerateOptions) (*registry.Image, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	if opts.Format == "" {
 		opts.Format = FormatOCI
 	}
-	if opts.Format != FormatOCI && opts.Format != FormatDocker {
-		return nil, fmt.Errorf("format %q is not oci or docker", opts.Format)
-	}
-	if opts.Layers < 0 || opts.Layers > MaxLayers {
-		return nil, fmt.Errorf("layers %d is not between 0 and %d", opts.Layers, MaxLayers)
-	}
-	if opts.LayerSize < MinLayerSize {
-		return nil, fmt.Errorf("layerSize %d is below %d bytes, the smallest tar of one file", opts.LayerSize, MinLayerSize)
-	}
-	seed := FreshSeed()
-	if opts.Seed != nil {
-		seed = *opts.Seed
-	}
+	seed, fixed := seedOf(opts.Seed)
 	if len(opts.Platforms) > 0 {
-		return generateIndex(ctx, opts, seed)
+		return generateIndex(opts, seed, fixed)
 	}
 	platform, err := registry.ParsePlatform(registry.DefaultPlatform)
 	if err != nil {
 		return nil, err
 	}
-	return generateImage(ctx, opts, seed, platform)
+	return generateImage(opts, seed, fixed, platform)
 }
 
 // generateImage makes one platform's image.
-func generateImage(ctx context.Context, opts GenerateOptions, seed uint64, platform ocispec.Platform) (*registry.Image, error) {
-	img := &registry.Image{}
-	diffIDs := make([]digest.Digest, 0, opts.Layers)
-	if opts.Base != nil {
-		baseDiffIDs, err := diffIDsOf(opts.Base)
-		if err != nil {
-			return nil, fmt.Errorf("base: %w", err)
-		}
-		img.Layers = append(img.Layers, opts.Base.Layers...)
-		diffIDs = append(diffIDs, baseDiffIDs...)
+func generateImage(opts GenerateOptions, seed uint64, fixed bool, platform ocispec.Platform) (*registry.Image, error) {
+	kind, layerType, configType, manifestType := kindTar, ocispec.MediaTypeImageLayer, ocispec.MediaTypeImageConfig, ocispec.MediaTypeImageManifest
+	if opts.Format == FormatDocker {
+		kind, layerType = kindGzip, string(types.DockerLayer)
+		configType, manifestType = string(types.DockerConfigJSON), string(types.DockerManifestSchema2)
 	}
+	img := &registry.Image{MediaType: manifestType}
+	if opts.Base != nil {
+		img.Layers = append(img.Layers, opts.Base.Layers...)
+	}
+	layers := make([]*genBlob, 0, opts.Layers)
 	for i := range opts.Layers {
-		layer, diffID, err := generatedLayer(ctx, seed, i, opts.LayerSize, opts.Format, opts.Seed != nil)
+		layer, err := newGenBlob(blobSpec{
+			seed: seed, stream: uint64(i), fixedSeed: fixed, body: opts.Body, // #nosec G115 -- a layer index, 0 to MaxLayers
+			kind: kind, size: opts.LayerSize, mediaType: layerType,
+			ownName: fmt.Sprintf("xk6-registry/%016x-%d.bin", seed, i),
+		})
 		if err != nil {
 			return nil, err
 		}
 		img.Layers = append(img.Layers, layer)
-		diffIDs = append(diffIDs, diffID)
+		layers = append(layers, layer)
 	}
-
-	configType, manifestType := ocispec.MediaTypeImageConfig, ocispec.MediaTypeImageManifest
-	if opts.Format == FormatDocker {
-		configType, manifestType = string(types.DockerConfigJSON), string(types.DockerManifestSchema2)
-	}
-	config, err := json.Marshal(ocispec.Image{
-		Created:  &layerEpoch,
-		Platform: platform,
-		Config: ocispec.ImageConfig{Labels: map[string]string{
-			"org.opencontainers.image.vendor": "xk6-registry",
-			"io.k6.registry.seed":             strconv.FormatUint(seed, 10),
-		}},
-		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs},
-	})
-	if err != nil {
-		return nil, err
-	}
-	img.Config = Bytes(config, configType)
-	manifest := ocispec.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: manifestType,
-		Config:    img.Config.Descriptor(),
-		Layers:    make([]ocispec.Descriptor, 0, len(img.Layers)),
-	}
-	for _, l := range img.Layers {
-		manifest.Layers = append(manifest.Layers, l.Descriptor())
-	}
-	img.MediaType = manifestType
-	if img.Manifest, err = json.Marshal(manifest); err != nil {
-		return nil, err
-	}
-	return img, nil
-}
-
-// generatedLayer makes layer index of an image and returns its diff_id.
-func generatedLayer(ctx context.Context, seed uint64, index int, size int64, format Format, keep bool) (registry.BlobSource, digest.Digest, error) {
-	stream := func(ctx context.Context) (io.Reader, error) {
-		tr, err := tarLayer(seed, index, size)
-		if err != nil {
-			return nil, err
+	base := opts.Base
+	img.Config = built(configType, func(ctx context.Context) ([]byte, error) {
+		var diffIDs []digest.Digest
+		if base != nil {
+			ids, err := diffIDsOf(ctx, base)
+			if err != nil {
+				return nil, fmt.Errorf("base: %w", err)
+			}
+			diffIDs = ids
 		}
-		r := io.Reader(ctxReader{ctx, tr})
-		if format == FormatDocker {
-			r = newGzipReader(r)
-		}
-		return r, nil
-	}
-	d, err := digests.get(keep, digestKey{kind: string(format), seed: seed, index: index, size: size}, func() (digested, error) {
-		layer, err := tarLayer(seed, index, size)
-		if err != nil {
-			return digested{}, err
-		}
-		tr := ctxReader{ctx, layer}
-		if format == FormatOCI {
-			d, err := digestOf(tr)
-			d.diffID = d.digest
-			return d, err
-		}
-		// One pass: the tar feeds the diff_id and, gzipped, the digest.
-		diff := digest.Canonical.Digester()
-		d, err := digestOf(newGzipReader(io.TeeReader(tr, diff.Hash())))
-		d.diffID = diff.Digest()
-		return d, err
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	mediaType := ocispec.MediaTypeImageLayer
-	if format == FormatDocker {
-		mediaType = string(types.DockerLayer)
-	}
-	return &streamBlob{
-		desc: ocispec.Descriptor{MediaType: mediaType, Digest: d.digest, Size: d.size},
-		open: func(ctx context.Context) (io.ReadCloser, error) {
-			r, err := stream(ctx)
+		for _, l := range layers {
+			id, err := l.diffID(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return io.NopCloser(r), nil
-		},
-	}, d.diffID, nil
+			diffIDs = append(diffIDs, id)
+		}
+		return json.Marshal(ocispec.Image{
+			Created:  &layerEpoch,
+			Platform: platform,
+			Config: ocispec.ImageConfig{Labels: map[string]string{
+				"org.opencontainers.image.vendor": "xk6-registry",
+				"io.k6.registry.seed":             strconv.FormatUint(seed, 10),
+			}},
+			RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs},
+		})
+	})
+	img.BuildManifest(func(ctx context.Context) ([]byte, error) {
+		return imageManifest(ctx, img, "")
+	})
+	return img, nil
+}
+
+// imageManifest is the manifest of img's config and layers.
+func imageManifest(ctx context.Context, img *registry.Image, artifactType string) ([]byte, error) {
+	config, err := img.Config.Descriptor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := ocispec.Manifest{
+		Versioned:    specs.Versioned{SchemaVersion: 2},
+		MediaType:    img.MediaType,
+		ArtifactType: artifactType,
+		Config:       config,
+		Layers:       make([]ocispec.Descriptor, 0, len(img.Layers)),
+	}
+	for _, l := range img.Layers {
+		desc, err := l.Descriptor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m.Layers = append(m.Layers, desc)
+	}
+	return json.Marshal(m)
 }
 
 // diffIDsOf reads an image's diff_ids from its config, which is small.
-func diffIDsOf(img *registry.Image) ([]digest.Digest, error) {
-	if img.IsIndex() || img.Config == nil {
-		return nil, fmt.Errorf("an index cannot be a base; pick one of its images")
-	}
-	rc, err := img.Config.Open(context.Background())
+func diffIDsOf(ctx context.Context, img *registry.Image) ([]digest.Digest, error) {
+	rc, err := img.Config.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -195,4 +183,37 @@ func diffIDsOf(img *registry.Image) ([]digest.Digest, error) {
 		return nil, fmt.Errorf("its config has %d diff_ids for %d layers", len(cfg.RootFS.DiffIDs), len(img.Layers))
 	}
 	return cfg.RootFS.DiffIDs, nil
+}
+
+// builtBlob is small content built when first needed: a generated image's
+// config, which holds its layers' digests.
+type builtBlob struct {
+	mediaType string
+	held      *lazy.Value[*heldBlob]
+}
+
+func built(mediaType string, build func(context.Context) ([]byte, error)) *builtBlob {
+	return &builtBlob{mediaType: mediaType, held: lazy.New(func(ctx context.Context) (*heldBlob, error) {
+		data, err := build(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return held(data, mediaType), nil
+	})}
+}
+
+func (b *builtBlob) Descriptor(ctx context.Context) (ocispec.Descriptor, error) {
+	h, err := b.held.Get(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return h.desc, nil
+}
+
+func (b *builtBlob) Open(ctx context.Context) (io.ReadCloser, error) {
+	h, err := b.held.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.Open(ctx)
 }

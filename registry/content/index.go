@@ -19,7 +19,7 @@ const maxPlatforms = 64
 // or a docker manifest list for the docker format. Each platform's layers
 // come from its own seed, derived from the index's, so platforms share no
 // blob, as real multi-arch builds do not.
-func generateIndex(ctx context.Context, opts GenerateOptions, seed uint64) (*registry.Image, error) {
+func generateIndex(opts GenerateOptions, seed uint64, fixed bool) (*registry.Image, error) {
 	if len(opts.Platforms) > maxPlatforms {
 		return nil, fmt.Errorf("platforms: %d is more than %d", len(opts.Platforms), maxPlatforms)
 	}
@@ -27,7 +27,6 @@ func generateIndex(ctx context.Context, opts GenerateOptions, seed uint64) (*reg
 	if opts.Format == FormatDocker {
 		indexType = string(types.DockerManifestList)
 	}
-	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: indexType}
 	img := &registry.Image{MediaType: indexType}
 	seen := map[string]bool{}
 	for i, p := range opts.Platforms {
@@ -39,19 +38,26 @@ func generateIndex(ctx context.Context, opts GenerateOptions, seed uint64) (*reg
 			return nil, fmt.Errorf("platforms[%d]: %q is listed twice", i, p)
 		}
 		seen[p] = true
-		child, err := generateImage(ctx, opts, platformSeed(seed, i), platform)
+		child, err := generateImage(opts, platformSeed(seed, i), fixed, platform)
 		if err != nil {
 			return nil, err
 		}
 		child.Platform = &platform
 		img.Manifests = append(img.Manifests, child)
-		desc := child.Descriptor()
-		desc.Platform = &platform
-		index.Manifests = append(index.Manifests, desc)
 	}
-	var err error
-	img.Manifest, err = json.Marshal(index)
-	return img, err
+	img.BuildManifest(func(ctx context.Context) ([]byte, error) {
+		index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: indexType}
+		for _, child := range img.Manifests {
+			desc, err := child.Descriptor(ctx)
+			if err != nil {
+				return nil, err
+			}
+			desc.Platform = child.Platform
+			index.Manifests = append(index.Manifests, desc)
+		}
+		return json.Marshal(index)
+	})
+	return img, nil
 }
 
 // platformSeed derives platform i's seed; a fixed golden-ratio step keeps

@@ -169,11 +169,8 @@ func layoutImage(fs files, mediaType string, manifestRaw []byte) (*registry.Imag
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	img := &registry.Image{
-		MediaType: mediaType,
-		Manifest:  manifestRaw,
-		Config:    Bytes(config, m.Config.MediaType),
-	}
+	img := &registry.Image{MediaType: mediaType, Config: held(config, m.Config.MediaType)}
+	img.SetManifest(manifestRaw)
 	for i, l := range m.Layers {
 		if err := l.Digest.Validate(); err != nil {
 			return nil, fmt.Errorf("layer %d: digest %q: %w", i, l.Digest, err)
@@ -186,18 +183,25 @@ func layoutImage(fs files, mediaType string, manifestRaw []byte) (*registry.Imag
 		if size != l.Size {
 			return nil, fmt.Errorf("layer %d: %s has %d bytes, the manifest says %d", i, name, size, l.Size)
 		}
-		img.Layers = append(img.Layers, fileBlob(fs, name, l))
+		img.Layers = append(img.Layers, &fileBlob{fs: fs, name: name, desc: l})
 	}
 	return img, nil
 }
 
-func fileBlob(fs files, name string, desc ocispec.Descriptor) registry.BlobSource {
-	return &streamBlob{desc: desc, open: func(ctx context.Context) (io.ReadCloser, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return fs.open(name)
-	}}
+// fileBlob is a layer of a loaded image, streamed from its file on each Open.
+type fileBlob struct {
+	fs   files
+	name string
+	desc ocispec.Descriptor
+}
+
+func (b *fileBlob) Descriptor(context.Context) (ocispec.Descriptor, error) { return b.desc, nil }
+
+func (b *fileBlob) Open(ctx context.Context) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.fs.open(b.name)
 }
 
 // dockerSaveEntry is one image of a legacy docker save manifest.json.
@@ -227,14 +231,12 @@ func loadDockerSave(fs files) (*registry.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	img := &registry.Image{
-		MediaType: string(types.DockerManifestSchema2),
-		Config:    Bytes(config, string(types.DockerConfigJSON)),
-	}
+	configBlob := held(config, string(types.DockerConfigJSON))
+	img := &registry.Image{MediaType: string(types.DockerManifestSchema2), Config: configBlob}
 	manifest := ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: string(types.DockerManifestSchema2),
-		Config:    img.Config.Descriptor(),
+		Config:    configBlob.desc,
 		Layers:    make([]ocispec.Descriptor, 0, len(e.Layers)),
 	}
 	for i, name := range e.Layers {
@@ -243,11 +245,13 @@ func loadDockerSave(fs files) (*registry.Image, error) {
 			return nil, fmt.Errorf("layer %d (%s): %w", i, name, err)
 		}
 		manifest.Layers = append(manifest.Layers, desc)
-		img.Layers = append(img.Layers, fileBlob(fs, name, desc))
+		img.Layers = append(img.Layers, &fileBlob{fs: fs, name: name, desc: desc})
 	}
-	if img.Manifest, err = json.Marshal(manifest); err != nil {
+	raw, err = json.Marshal(manifest)
+	if err != nil {
 		return nil, err
 	}
+	img.SetManifest(raw)
 	return img, nil
 }
 

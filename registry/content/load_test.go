@@ -116,10 +116,10 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 			for i, l := range img.Layers {
 				want, err := wantLayers[i].Digest()
 				require.NoError(t, err)
-				assert.Equal(t, want.String(), l.Descriptor().Digest.String(), "layer %d", i)
+				assert.Equal(t, want.String(), describe(t, l).Digest.String(), "layer %d", i)
 				d, n := streamDigest(t, l)
-				assert.Equal(t, l.Descriptor().Digest, d)
-				assert.Equal(t, l.Descriptor().Size, n)
+				assert.Equal(t, describe(t, l).Digest, d)
+				assert.Equal(t, describe(t, l).Size, n)
 			}
 			again, err := content.Load(p)
 			require.NoError(t, err)
