@@ -360,6 +360,14 @@ export function blob(source: { size: Size; seed?: number; body?: "shared" | "uni
 
 /**
  * Read a `docker save` tarball or an OCI image layout (directory or tar) once, in the init
- * context; pushes stream its layers from the file. Relative paths resolve against the script.
+ * context; pushes stream its layers from it. Relative paths resolve against the script. It reads
+ * through k6's file system, as `open()` does, so `k6 archive` bundles it and an archived run
+ * loads it from the archive. In a local run, a file or directory over 64 MiB is streamed from
+ * the disk instead, not bundled (k6 keeps a copy of what it bundles in memory).
  */
-export function load(path: string): Image;
+export function load(path: string, options?: {
+  /** `true`: always through k6's file system (bundled, held in memory); `false`: from the disk. */
+  bundle?: boolean;
+}): Image;
+/** Read a `docker save` tarball or OCI layout tar from bytes, such as `open(path, "b")` returns. */
+export function load(tarball: ArrayBuffer | Uint8Array): Image;

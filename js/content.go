@@ -241,26 +241,6 @@ func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 	return mi.newBlobObject(b)
 }
 
-// load is registry.load(path): a docker save tarball or an OCI image
-// layout, read once in the init context, with paths relative to the script
-// as k6's open() takes them.
-func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
-	rt := mi.vu.Runtime()
-	path, ok := call.Argument(0).Export().(string)
-	if !ok || path == "" {
-		throw(rt, fmt.Errorf("load: want a path to a docker save tarball or an OCI image layout"))
-	}
-	initEnv := mi.vu.InitEnv()
-	if initEnv == nil {
-		throw(rt, fmt.Errorf("load(%q): call it in the init context, outside default()", path))
-	}
-	img, err := content.Load(initEnv.GetAbsFilePath(path))
-	if err != nil {
-		throw(rt, fmt.Errorf("load(%q): %w", path, err))
-	}
-	return mi.newImageObject(img)
-}
-
 // imageArg takes back an Image the script got from generate or load.
 func imageArg(rt *sobek.Runtime, call string, v sobek.Value) *registry.Image {
 	if img, ok := v.Export().(*imageObject); ok {

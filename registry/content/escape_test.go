@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,8 +52,20 @@ func TestLoadReadsNothingOutsideItsDirectory(t *testing.T) {
 		require.Error(t, err, "%s: loaded %v", what, img)
 		assert.Contains(t, err.Error(), tc.culprit, what)
 		assert.NotContains(t, err.Error(), "hunter2", what)
+		// Through a file system that follows links, as k6's does in a local run.
+		img, err = content.LoadFS(diskFS{}, tc.dir, true)
+		require.Error(t, err, "%s through an FS: loaded %v", what, img)
+		assert.Contains(t, err.Error(), tc.culprit, what)
+		assert.NotContains(t, err.Error(), "hunter2", what)
 	}
 }
+
+// diskFS is the disk as a content.FS, following symbolic links.
+type diskFS struct{}
+
+func (diskFS) Open(name string) (content.File, error) { return os.Open(name) }
+
+func (diskFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
 
 func TestLoadSaysAGzippedArchiveIsCompressed(t *testing.T) {
 	t.Parallel()

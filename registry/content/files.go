@@ -2,9 +2,11 @@ package content
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -61,18 +63,79 @@ func (d dirFiles) size(name string) (int64, bool) {
 	return fi.Size(), true
 }
 
+// FS is a file system a load reads through instead of the disk: k6's init
+// file system, the one open() uses, whose reads k6 archive bundles and
+// whose files, in an archived run, exist nowhere else. Names are
+// absolute and slash-separated.
+type FS interface {
+	Open(name string) (File, error)
+	Stat(name string) (fs.FileInfo, error)
+}
+
+// File is an open file: read in place, by offset, so many VUs can stream
+// parts of one file at once.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+}
+
+// fsDir are the files under a directory of an FS. When the directory is
+// also on this machine's disk (a local run, where k6's file system reads
+// the disk), guard refuses a name that a symbolic link leads out of it.
+type fsDir struct {
+	fsys  FS
+	dir   string
+	guard *os.Root
+}
+
+func (d fsDir) check(name string) error {
+	if err := localName(name); err != nil {
+		return err
+	}
+	if d.guard != nil {
+		if _, err := d.guard.Stat(filepath.FromSlash(name)); err != nil {
+			return fmt.Errorf("%q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (d fsDir) open(name string) (io.ReadCloser, error) {
+	if err := d.check(name); err != nil {
+		return nil, err
+	}
+	f, err := d.fsys.Open(path.Join(d.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", name, err)
+	}
+	return f, nil
+}
+
+func (d fsDir) size(name string) (int64, bool) {
+	if d.check(name) != nil {
+		return 0, false
+	}
+	fi, err := d.fsys.Stat(path.Join(d.dir, name))
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, false
+	}
+	return fi.Size(), true
+}
+
 // tarFiles index the regular files of a tar archive by where their bytes
-// start, so reading one is a section of the file: no extraction, no copy.
+// start, so reading one is a section of the archive: no extraction, no copy.
 type tarFiles struct {
-	path    string
+	archive func() (File, error) // opens the archive anew
 	entries map[string]tarEntry
 }
 
 type tarEntry struct{ offset, size int64 }
 
 // indexTar scans a tar once, seeking over entries' data.
-func indexTar(p string) (*tarFiles, error) {
-	f, err := os.Open(p) // #nosec G304 -- the archive the script pointed load() at
+func indexTar(archive func() (File, error)) (*tarFiles, error) {
+	f, err := archive()
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +144,13 @@ func indexTar(p string) (*tarFiles, error) {
 	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic == gzipMagic {
 		return nil, errors.New("the file is gzip-compressed (docker save | gzip?): gunzip it first; layers are read in place, which a compressed archive does not allow")
 	}
+	// k6's in-memory files move their offset on ReadAt (afero 1.1's mem.File).
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	cr := &countingReader{f: f}
 	tr := tar.NewReader(cr)
-	tf := &tarFiles{path: p, entries: map[string]tarEntry{}}
+	tf := &tarFiles{archive: archive, entries: map[string]tarEntry{}}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -112,7 +179,7 @@ func (t *tarFiles) open(name string) (io.ReadCloser, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: no such file in the archive", name)
 	}
-	f, err := os.Open(t.path)
+	f, err := t.archive()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +195,7 @@ func (t *tarFiles) size(name string) (int64, bool) {
 // chunked upload that must resend a chunk jumps back instead of rereading.
 type sectionFile struct {
 	*io.SectionReader
-	f *os.File
+	f io.Closer
 }
 
 func (s *sectionFile) Close() error { return s.f.Close() }
@@ -136,7 +203,7 @@ func (s *sectionFile) Close() error { return s.f.Close() }
 // countingReader tells how far into the file tar.Reader has read; it seeks
 // so tar skips entries' data instead of reading it.
 type countingReader struct {
-	f *os.File
+	f io.ReadSeeker
 	n int64
 }
 
@@ -154,22 +221,28 @@ func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
 	return n, err
 }
 
+// heldFile is a tar held in memory as a File: what a script read with
+// open(path, "b").
+type heldFile struct{ *bytes.Reader }
+
+func (heldFile) Close() error { return nil }
+
 // gzipMagic starts every gzip stream.
 var gzipMagic = [2]byte{0x1f, 0x8b}
 
 // readSmall reads a file that must be small (a manifest, a config).
-func readSmall(fs files, name string, limit int64) ([]byte, error) {
+func readSmall(src files, name string, limit int64) ([]byte, error) {
 	if err := localName(name); err != nil {
 		return nil, err
 	}
-	n, ok := fs.size(name)
+	n, ok := src.size(name)
 	if !ok {
 		return nil, fmt.Errorf("%s: not found", name)
 	}
 	if n > limit {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d a %s may have", name, n, limit, path.Base(name))
 	}
-	rc, err := fs.open(name)
+	rc, err := src.open(name)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package content
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,10 +20,10 @@ import (
 	"github.com/xk6-registry/xk6-registry/registry"
 )
 
-// Load reads an image to push: a docker save tarball (the legacy
-// manifest.json layout, or the OCI layout docker 25+ writes), or an OCI
-// image layout as a directory or a tar. Layers are not copied: each push
-// streams them from the file. An index of several images yields its
+// Load reads an image to push from the disk: a docker save tarball (the
+// legacy manifest.json layout, or the OCI layout docker 25+ writes), or an
+// OCI image layout as a directory or a tar. Layers are not copied: each
+// push streams them from the file. An index of several images yields its
 // linux/amd64 image, else its first.
 //
 // Loads are remembered for the process by path, size and modification
@@ -36,16 +38,72 @@ func Load(p string) (*registry.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := loadKey{path: abs, size: fi.Size(), mtime: fi.ModTime().UnixNano(), dir: fi.IsDir()}
-	if v, ok := loaded.Load(key); ok {
-		return v.(*registry.Image), nil
-	}
-	img, err := load(abs, fi.IsDir())
+	return remembered(loadKey{path: abs, size: fi.Size(), mtime: fi.ModTime().UnixNano(), dir: fi.IsDir()}, func() (*registry.Image, error) {
+		if !fi.IsDir() {
+			return loadTar(func() (File, error) { return os.Open(abs) }) // #nosec G304 -- the file the script pointed load() at
+		}
+		d, err := openDir(abs)
+		if err != nil {
+			return nil, err
+		}
+		img, err := loadFiles(d)
+		if err != nil {
+			// On success the image streams its layers through the root.
+			_ = d.root.Close()
+		}
+		return img, err
+	})
+}
+
+// LoadFS reads an image at the absolute path p through fsys, as Load reads
+// the disk: k6 archive then bundles what it read, and an archived run
+// reads what the archive holds. onDisk says that p is on this machine's
+// disk as well (a local run), where a directory's symbolic links are
+// checked. Every file the image streams is opened here once: k6's file
+// system, after the first VU's init, serves only files opened before.
+func LoadFS(fsys FS, p string, onDisk bool) (*registry.Image, error) {
+	fi, err := fsys.Stat(p)
 	if err != nil {
 		return nil, err
 	}
-	loaded.Store(key, img)
-	return img, nil
+	key := loadKey{path: p, size: fi.Size(), mtime: fi.ModTime().UnixNano(), dir: fi.IsDir(), fs: true}
+	return remembered(key, func() (*registry.Image, error) {
+		if !fi.IsDir() {
+			return loadTar(func() (File, error) { return fsys.Open(p) })
+		}
+		d := fsDir{fsys: fsys, dir: p}
+		if onDisk {
+			root, err := os.OpenRoot(filepath.FromSlash(p))
+			if err != nil {
+				return nil, err
+			}
+			defer root.Close() // every name is checked here, at load
+			d.guard = root
+		}
+		return loadFiles(d)
+	})
+}
+
+// LoadBytes reads an image from a tar held in memory, such as open(path,
+// "b") returns. The image streams its layers from data, which it keeps
+// without copying; data must not change while the image is pushed.
+func LoadBytes(data []byte) (*registry.Image, error) {
+	return loadTar(func() (File, error) { return heldFile{bytes.NewReader(data)}, nil })
+}
+
+// SizeOnDisk is how many bytes a load of p may read: the file's size, or
+// the sum of a directory's files.
+func SizeOnDisk(p string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		fi, err := d.Info()
+		total += fi.Size()
+		return err
+	})
+	return total, err
 }
 
 type loadKey struct {
@@ -53,44 +111,47 @@ type loadKey struct {
 	size  int64
 	mtime int64
 	dir   bool
+	fs    bool // read through an FS, not the disk
 }
 
 var loaded sync.Map
 
-func load(p string, isDir bool) (_ *registry.Image, err error) {
-	var fs files
-	if isDir {
-		d, err := openDir(p)
-		if err != nil {
-			return nil, err
-		}
-		// The image streams its layers through the root from now on.
-		defer func() {
-			if err != nil {
-				_ = d.root.Close()
-			}
-		}()
-		fs = d
-	} else {
-		tf, err := indexTar(p)
-		if err != nil {
-			return nil, err
-		}
-		fs = tf
+// remembered returns the image loaded under key, loading it once.
+func remembered(key loadKey, load func() (*registry.Image, error)) (*registry.Image, error) {
+	if v, ok := loaded.Load(key); ok {
+		return v.(*registry.Image), nil
 	}
-	if _, ok := fs.size("index.json"); ok {
-		return loadOCILayout(fs)
+	img, err := load()
+	if err != nil {
+		return nil, err
 	}
-	if _, ok := fs.size("manifest.json"); ok {
-		return loadDockerSave(fs)
+	loaded.Store(key, img)
+	return img, nil
+}
+
+func loadTar(archive func() (File, error)) (*registry.Image, error) {
+	tf, err := indexTar(archive)
+	if err != nil {
+		return nil, err
+	}
+	return loadFiles(tf)
+}
+
+// loadFiles reads an OCI layout or a docker save from its files.
+func loadFiles(src files) (*registry.Image, error) {
+	if _, ok := src.size("index.json"); ok {
+		return loadOCILayout(src)
+	}
+	if _, ok := src.size("manifest.json"); ok {
+		return loadDockerSave(src)
 	}
 	return nil, fmt.Errorf("no index.json (OCI image layout) or manifest.json (docker save) found")
 }
 
 // loadOCILayout reads the image index.json names, descending through
 // nested indexes.
-func loadOCILayout(fs files) (*registry.Image, error) {
-	raw, err := readSmall(fs, "index.json", registry.MaxManifestSize)
+func loadOCILayout(src files) (*registry.Image, error) {
+	raw, err := readSmall(src, "index.json", registry.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +164,7 @@ func loadOCILayout(fs files) (*registry.Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("index.json: %w", err)
 		}
-		raw, err := readBlob(fs, desc)
+		raw, err := readBlob(src, desc)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +175,7 @@ func loadOCILayout(fs files) (*registry.Image, error) {
 			}
 			continue
 		}
-		return layoutImage(fs, desc.MediaType, raw)
+		return layoutImage(src, desc.MediaType, raw)
 	}
 	return nil, fmt.Errorf("index.json: indexes nested too deep")
 }
@@ -138,11 +199,11 @@ func blobPath(d digest.Digest) string {
 
 // readBlob reads a small blob of the layout and checks it against its
 // descriptor.
-func readBlob(fs files, desc ocispec.Descriptor) ([]byte, error) {
+func readBlob(src files, desc ocispec.Descriptor) ([]byte, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("descriptor digest %q: %w", desc.Digest, err)
 	}
-	raw, err := readSmall(fs, blobPath(desc.Digest), registry.MaxManifestSize)
+	raw, err := readSmall(src, blobPath(desc.Digest), registry.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +215,7 @@ func readBlob(fs files, desc ocispec.Descriptor) ([]byte, error) {
 
 // layoutImage makes an image of a layout's manifest; its layers stream
 // from the layout's blobs.
-func layoutImage(fs files, mediaType string, manifestRaw []byte) (*registry.Image, error) {
+func layoutImage(src files, mediaType string, manifestRaw []byte) (*registry.Image, error) {
 	var m ocispec.Manifest
 	if err := json.Unmarshal(manifestRaw, &m); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -165,7 +226,7 @@ func layoutImage(fs files, mediaType string, manifestRaw []byte) (*registry.Imag
 	if mediaType == "" {
 		mediaType = ocispec.MediaTypeImageManifest
 	}
-	config, err := readBlob(fs, m.Config)
+	config, err := readBlob(src, m.Config)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -176,21 +237,28 @@ func layoutImage(fs files, mediaType string, manifestRaw []byte) (*registry.Imag
 			return nil, fmt.Errorf("layer %d: digest %q: %w", i, l.Digest, err)
 		}
 		name := blobPath(l.Digest)
-		size, ok := fs.size(name)
+		size, ok := src.size(name)
 		if !ok {
 			return nil, fmt.Errorf("layer %d: %s: not found", i, name)
 		}
 		if size != l.Size {
 			return nil, fmt.Errorf("layer %d: %s has %d bytes, the manifest says %d", i, name, size, l.Size)
 		}
-		img.Layers = append(img.Layers, &fileBlob{fs: fs, name: name, desc: l})
+		// Opened once now: a layer that cannot be read fails the load, not
+		// a push, and k6's file system will serve it to later VUs.
+		rc, err := src.open(name)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+		_ = rc.Close()
+		img.Layers = append(img.Layers, &fileBlob{src: src, name: name, desc: l})
 	}
 	return img, nil
 }
 
 // fileBlob is a layer of a loaded image, streamed from its file on each Open.
 type fileBlob struct {
-	fs   files
+	src  files
 	name string
 	desc ocispec.Descriptor
 }
@@ -201,7 +269,7 @@ func (b *fileBlob) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return b.fs.open(b.name)
+	return b.src.open(b.name)
 }
 
 // dockerSaveEntry is one image of a legacy docker save manifest.json.
@@ -214,8 +282,8 @@ type dockerSaveEntry struct {
 // loadDockerSave reads the legacy docker save layout: manifest.json names
 // a config file and layer tars by path. The layers' digests are computed
 // here, by streaming each once; a docker v2 manifest is built for them.
-func loadDockerSave(fs files) (*registry.Image, error) {
-	raw, err := readSmall(fs, "manifest.json", registry.MaxManifestSize)
+func loadDockerSave(src files) (*registry.Image, error) {
+	raw, err := readSmall(src, "manifest.json", registry.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +295,7 @@ func loadDockerSave(fs files) (*registry.Image, error) {
 		return nil, fmt.Errorf("manifest.json: no image in it")
 	}
 	e := entries[0]
-	config, err := readSmall(fs, e.Config, registry.MaxManifestSize)
+	config, err := readSmall(src, e.Config, registry.MaxManifestSize)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -240,12 +308,12 @@ func loadDockerSave(fs files) (*registry.Image, error) {
 		Layers:    make([]ocispec.Descriptor, 0, len(e.Layers)),
 	}
 	for i, name := range e.Layers {
-		desc, err := describeFile(fs, name)
+		desc, err := describeFile(src, name)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i, name, err)
 		}
 		manifest.Layers = append(manifest.Layers, desc)
-		img.Layers = append(img.Layers, &fileBlob{fs: fs, name: name, desc: desc})
+		img.Layers = append(img.Layers, &fileBlob{src: src, name: name, desc: desc})
 	}
 	raw, err = json.Marshal(manifest)
 	if err != nil {
@@ -257,8 +325,8 @@ func loadDockerSave(fs files) (*registry.Image, error) {
 
 // describeFile digests a layer file and tells its media type from its
 // first bytes: legacy layers are plain tars, some tools gzip them.
-func describeFile(fs files, name string) (ocispec.Descriptor, error) {
-	rc, err := fs.open(name)
+func describeFile(src files, name string) (ocispec.Descriptor, error) {
+	rc, err := src.open(name)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

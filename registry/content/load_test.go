@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -124,6 +125,15 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 			again, err := content.Load(p)
 			require.NoError(t, err)
 			assert.Same(t, img, again, "a second VU gets the loaded image, not a new load")
+			through, err := content.LoadFS(diskFS{}, p, true)
+			require.NoError(t, err)
+			assert.Equal(t, manifestOf(t, img), manifestOf(t, through), "through a file system, the same image")
+			if raw, err := os.ReadFile(p); err == nil {
+				held, err := content.LoadBytes(raw)
+				require.NoError(t, err)
+				assert.Equal(t, manifestOf(t, img), manifestOf(t, held), "from bytes, the same image")
+				assert.Equal(t, streamDigestOnly(t, img.Layers[0]), streamDigestOnly(t, held.Layers[0]))
+			}
 
 			ref := "loaded/" + strings.ToLower(strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(kind)) + ":1"
 			_, err = c.Push(context.Background(), ref, img, registry.PushOptions{UploadOptions: registry.UploadOptions{Mode: registry.UploadChunked, ChunkSize: 64 << 10}})
@@ -135,6 +145,11 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 			require.NoError(t, registrytest.ValidateImage(got))
 		})
 	}
+}
+
+func streamDigestOnly(t *testing.T, b registry.BlobSource) digest.Digest {
+	d, _ := streamDigest(t, b)
+	return d
 }
 
 func TestLoadRefusesWhatItCannotRead(t *testing.T) {

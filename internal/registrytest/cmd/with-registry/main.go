@@ -4,8 +4,9 @@
 //	with-registry [-auth none|htpasswd|token] [-tls] -- CMD [ARGS...]
 //
 // It starts the registry on a free 127.0.0.1 port with its storage in a
-// temporary directory, runs CMD with REGISTRY_URL (and REGISTRY_USER,
-// REGISTRY_PASSWORD when there is auth) set, passes SIGINT and SIGTERM on
+// temporary directory, runs CMD with REGISTRY_URL, REGISTRY_STORAGE (the
+// storage root, for benchmarks that watch bytes arrive) and, when there is
+// auth, REGISTRY_USER and REGISTRY_PASSWORD set, passes SIGINT and SIGTERM on
 // to CMD, then stops the registry and removes its storage whatever CMD did,
 // and exits with CMD's status.
 package main
@@ -60,7 +61,7 @@ func run() int {
 
 	cmd := exec.Command(flag.Arg(0), flag.Args()[1:]...) // #nosec G204 -- runs the command it was given, as its user asked
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "REGISTRY_URL="+reg.URL)
+	cmd.Env = append(os.Environ(), "REGISTRY_URL="+reg.URL, "REGISTRY_STORAGE="+reg.Dir)
 	if reg.Username != "" {
 		cmd.Env = append(cmd.Env, "REGISTRY_USER="+reg.Username, "REGISTRY_PASSWORD="+reg.Password)
 	}
