@@ -27,12 +27,15 @@ WITH_REGISTRY := $(BIN)/with-registry
 DEBIAN_REGISTRY := /usr/bin/docker-registry
 # curl, GNU time (which measures each row) and jq (which the curl scripts use), from Debian.
 BENCH_SYSTEM_TOOLS := /usr/bin/curl /usr/bin/time /usr/bin/jq
+# Debian's chromium: the report test opens the exported report in it, headless.
+CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export REGISTRY_BIN := $(REGISTRY)
 export DEBIAN_REGISTRY_BIN := $(DEBIAN_REGISTRY)
 export K6_BIN       := $(K6)
 export CRANE_BIN    := $(CRANE)
+export CHROMIUM_BIN := $(CHROMIUM)
 export K6_NO_USAGE_REPORT := true
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum
@@ -43,7 +46,7 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 .PHONY: tools
-tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq
+tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) $(CHROMIUM) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq, chromium
 
 $(XK6): tools/go.mod tools/go.sum
 	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
@@ -54,6 +57,10 @@ $(REGISTRY):
 $(DEBIAN_REGISTRY):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-registry
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
 
 $(WITH_REGISTRY): $(wildcard internal/registrytest/*.go internal/registrytest/cmd/with-registry/*.go) go.mod go.sum
 	go build -o $(WITH_REGISTRY) ./internal/registrytest/cmd/with-registry
