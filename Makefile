@@ -76,6 +76,13 @@ $(K6): $(XK6) $(GO_SOURCES)
 run: build $(REGISTRY) $(WITH_REGISTRY) ## Build k6, start a local registry, run the push and pull examples against it
 	$(WITH_REGISTRY) -- bash -c '$(K6) run --no-color examples/push.js && $(K6) run --no-color examples/pull.js'
 
+REPORT        ?= report.html
+REPORT_SCRIPT ?= examples/report.js
+
+.PHONY: report
+report: build $(REGISTRY) $(WITH_REGISTRY) ## One self-contained HTML report (REPORT=report.html) of REPORT_SCRIPT (examples/report.js) against a fresh local registry
+	$(WITH_REGISTRY) -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
+
 .PHONY: test
 test: lint vet test-go test-examples test-smoke ## Run every test: lint, Go tests (with k6 end to end), every example, the smoke test
 
