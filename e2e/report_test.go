@@ -302,6 +302,9 @@ func checkChart(ctx context.Context, t *testing.T, want chartWant) string {
 			require.NoError(t, chromedp.Run(ctx,
 				chromedp.MouseEvent(input.MouseMoved, r.X+r.Width*float64(i)/steps, r.Y+r.Height/2),
 				chromedp.Evaluate(call("legend", want.title), &legend)))
+			if len(legend) == 0 {
+				return fmt.Sprintf("chart %q has no legend", want.title)
+			}
 			for _, row := range legend[1:] { // the first row is the time
 				label, value := row[0], row[1]
 				seen[label] = append(seen[label], value)
