@@ -110,7 +110,7 @@ func TestReportShowsTheRegistrysMetrics(t *testing.T) {
 	require.NoError(t, chromedp.Run(ctx,
 		chromedp.MouseEvent(input.MouseMoved, r.X+r.Width/2, r.Y+r.Height/2),
 		chromedp.FullScreenshot(&png, 100)))
-	require.NoError(t, os.WriteFile(shot, png, 0o600))
+	require.NoError(t, os.WriteFile(shot, png, 0o644)) // for a human to look at
 	t.Logf("screenshot of the report: %s", shot)
 
 	// The same run's data laid out by k6's default config has none of it.
