@@ -27,12 +27,15 @@ WITH_REGISTRY := $(BIN)/with-registry
 DEBIAN_REGISTRY := /usr/bin/docker-registry
 # curl, GNU time (which measures each row) and jq (which the curl scripts use), from Debian.
 BENCH_SYSTEM_TOOLS := /usr/bin/curl /usr/bin/time /usr/bin/jq
+# Debian's chromium: the report test opens the exported report in it, headless.
+CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export REGISTRY_BIN := $(REGISTRY)
 export DEBIAN_REGISTRY_BIN := $(DEBIAN_REGISTRY)
 export K6_BIN       := $(K6)
 export CRANE_BIN    := $(CRANE)
+export CHROMIUM_BIN := $(CHROMIUM)
 export K6_NO_USAGE_REPORT := true
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum
@@ -43,7 +46,7 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 .PHONY: tools
-tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq
+tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) $(CHROMIUM) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq, chromium
 
 $(XK6): tools/go.mod tools/go.sum
 	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
@@ -54,6 +57,10 @@ $(REGISTRY):
 $(DEBIAN_REGISTRY):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-registry
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
 
 $(WITH_REGISTRY): $(wildcard internal/registrytest/*.go internal/registrytest/cmd/with-registry/*.go) go.mod go.sum
 	go build -o $(WITH_REGISTRY) ./internal/registrytest/cmd/with-registry
@@ -69,14 +76,22 @@ $(K6): $(XK6) $(GO_SOURCES)
 run: build $(REGISTRY) $(WITH_REGISTRY) ## Build k6, start a local registry, run the push and pull examples against it
 	$(WITH_REGISTRY) -- bash -c '$(K6) run --no-color examples/push.js && $(K6) run --no-color examples/pull.js'
 
+REPORT        ?= report.html
+REPORT_SCRIPT ?= examples/report.js
+
+.PHONY: report
+report: build $(REGISTRY) $(WITH_REGISTRY) ## One self-contained HTML report (REPORT=report.html) of REPORT_SCRIPT (examples/report.js) against a fresh local registry
+	$(WITH_REGISTRY) -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
+
 .PHONY: test
-test: lint vet test-go test-examples test-smoke ## Run every test: lint, Go tests (with k6 end to end), every example, the smoke test
+test: lint vet test-go test-report test-examples test-smoke ## Run every test: lint, Go tests (with k6 end to end), the report in Chromium, every example, the smoke test
 
 .PHONY: lint
 lint: $(XK6) $(GOSEC) ## xk6 lint --preset official (but vulnerability and versions, run at release) and golangci-lint
 	PATH="$(BIN):$$PATH" $(XK6) lint --preset official --disable vulnerability,versions \
 	  --k6-version $(K6_VERSION) --k6-repo go.k6.io/k6/v2 .
 	go run $(GOLANGCI_LINT) run ./...
+	cd e2e/report && go run $(GOLANGCI_LINT) run ./...
 
 $(GOSEC):
 	GOBIN=$(BIN) go install github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION)
@@ -95,6 +110,12 @@ vet: ## go vet, staticcheck and gofmt
 .PHONY: test-go
 test-go: tools build ## Go tests against real registries, k6 included
 	go test -count=1 ./...
+
+# The report test is a module of its own (e2e/report/go.mod), so its browser
+# driver stays out of the go.mod that xk6 builds k6 with.
+.PHONY: test-report
+test-report: tools build $(WITH_REGISTRY) ## The HTML report of make report, opened in headless Chromium: every registry panel has data
+	cd e2e/report && go vet ./... && WITH_REGISTRY_BIN=$(WITH_REGISTRY) go test -count=1 ./...
 
 .PHONY: test-examples
 test-examples: tools build $(WITH_REGISTRY) ## Run every examples/*.js with k6 against a fresh local registry; thresholds must hold
