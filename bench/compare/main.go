@@ -20,6 +20,14 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == hashFlag {
+		// A row of its own: the driver measures this process like any tool.
+		if err := hashRow(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-compare:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx)
 	stop()
@@ -77,6 +85,8 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("- %s\n\n", describe(cfg, s))
 	writeTable(os.Stdout, results)
+	fmt.Println()
+	writeTargets(os.Stdout, results)
 	for _, r := range results {
 		if r.err != nil {
 			return errors.New("some rows failed; see above")
@@ -89,6 +99,10 @@ func run(ctx context.Context) error {
 // pushes the images the pull rows read, and writes the docker save tar.
 func prepare(ctx context.Context, cfg config, bins binaries, scripts, work string) (setup, func(), error) {
 	s := setup{cfg: cfg, scripts: scripts, k6: bins.k6, crane: bins.crane, pullRepo: "bench/pull", smallRepo: "bench/small"}
+	var err error
+	if s.self, err = os.Executable(); err != nil {
+		return s, func() {}, err
+	}
 	var stops []func()
 	cleanup := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -96,7 +110,6 @@ func prepare(ctx context.Context, cfg config, bins binaries, scripts, work strin
 		}
 	}
 	storage := filepath.Join(work, "storage")
-	var err error
 	if s.plain, err = registrytest.Launch(registrytest.Options{Storage: storage}); err != nil {
 		return s, cleanup, fmt.Errorf("plain registry: %w", err)
 	}

@@ -31,6 +31,7 @@ type row struct {
 // setup is what the rows run against.
 type setup struct {
 	cfg         config
+	self        string // this program, which runs the hashing row
 	scripts     string // bench/compare
 	k6, crane   string
 	plain, tls  *registrytest.Registry
@@ -67,6 +68,12 @@ func plan(s setup) []row {
 		row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=1"}, pullEnv...)},
 		row{tool: "k6/http + k6/crypto", argv: s.k6Run("http-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=1"}, pullEnv...)},
 		row{tool: "crane pull", argv: cranePull, env: []string{"CRANE=" + s.crane}},
+	)
+	// What hashing alone costs, for the verify rows: the pulled bytes'
+	// worth, with the sha256 the extension uses, from memory.
+	add("sha256 of the pulled bytes", perGB, pullWork,
+		row{tool: "sha256 alone (Go crypto/sha256, in memory)", argv: []string{s.self, hashFlag,
+			strconv.FormatInt(pullWork, 10), strconv.Itoa(c.concurrency)}},
 	)
 	add("pull, no verify", perGB, pullWork,
 		row{tool: "curl -o /dev/null", argv: curlPull, env: []string{plainURL, "VERIFY=0"}},

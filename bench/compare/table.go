@@ -97,3 +97,70 @@ func cellsOf(r result, baselines map[string]result) []string {
 		fmt.Sprintf("%.0f", float64(r.maxRSS)/1024), fmt.Sprintf("%.0f", float64(r.peakPSS)/1024),
 		cpuRatio, timeRatio}
 }
+
+// A target is a ratio of two rows' CPU per unit that should stay under a
+// limit: the performance goals of generated and loaded pushes, pulls and
+// small requests against the tools they replace.
+type target struct {
+	what  string
+	num   []rowKey // summed
+	den   []rowKey // summed
+	limit float64
+}
+
+type rowKey struct{ workload, tool string }
+
+var targets = []target{
+	{"fresh push / tarball push, stream (xk6-registry)", keys("push fresh, stream", "xk6-registry"), keys("push tar, stream", "xk6-registry"), 2.2},
+	{"fresh push / tarball push, monolithic (xk6-registry)", keys("push fresh, monolithic", "xk6-registry"), keys("push tar, monolithic", "xk6-registry"), 2.2},
+	{"tarball push, stream: xk6-registry / curl", keys("push tar, stream", "xk6-registry"), keys("push tar, stream", "curl"), 0.7},
+	{"tarball push, monolithic: xk6-registry / curl", keys("push tar, monolithic", "xk6-registry"), keys("push tar, monolithic", "curl"), 0.7},
+	{"tarball push, stream: xk6-registry / crane push", keys("push tar, stream", "xk6-registry"), keys("push tar, stream", "crane push"), 0.5},
+	{"pull, no verify: xk6-registry / k6/http", keys("pull, no verify", "xk6-registry"), keys("pull, no verify", "k6/http"), 1.1},
+	{"pull, no verify: xk6-registry / curl", keys("pull, no verify", "xk6-registry"), keys("pull, no verify", "curl -o /dev/null"), 1.1},
+	{"pull, verify: xk6-registry / (curl, no verify + sha256 alone)", keys("pull, verify", "xk6-registry"),
+		append(keys("pull, no verify", "curl -o /dev/null"), keys("sha256 of the pulled bytes", "sha256 alone")...), 1.1},
+	{"HEAD manifest: xk6-registry / k6/http", keys("HEAD manifest", "xk6-registry"), keys("HEAD manifest", "k6/http"), 1.1},
+	{"pull 4 KiB image: xk6-registry / k6/http + k6/crypto", keys("pull 4 KiB image, verify", "xk6-registry"), keys("pull 4 KiB image, verify", "k6/http + k6/crypto"), 1.1},
+}
+
+func keys(workload, tool string) []rowKey { return []rowKey{{workload, tool}} }
+
+// writeTargets prints each target's ratio from this run, and whether it
+// holds; a target whose rows did not all run is left out.
+func writeTargets(w io.Writer, results []result) {
+	perUnit := func(k rowKey) (float64, bool) {
+		for _, r := range results {
+			if r.workload == k.workload && strings.HasPrefix(r.tool, k.tool) && r.err == nil && r.units() > 0 {
+				return r.cpuPerUnit(), true
+			}
+		}
+		return 0, false
+	}
+	sum := func(ks []rowKey) (float64, bool) {
+		total := 0.0
+		for _, k := range ks {
+			v, ok := perUnit(k)
+			if !ok {
+				return 0, false
+			}
+			total += v
+		}
+		return total, true
+	}
+	fmt.Fprintln(w, "| target: client CPU per unit, same run | ratio | limit | holds |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- |")
+	for _, t := range targets {
+		num, okNum := sum(t.num)
+		den, okDen := sum(t.den)
+		if !okNum || !okDen || den == 0 {
+			continue
+		}
+		ratio := num / den
+		holds := "yes"
+		if ratio > t.limit {
+			holds = "NO"
+		}
+		fmt.Fprintf(w, "| %s | %.2f | %.1f | %s |\n", t.what, ratio, t.limit, holds)
+	}
+}

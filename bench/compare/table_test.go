@@ -32,3 +32,23 @@ func TestTableComparesEachRowWithItsWorkloadsCurl(t *testing.T) {
 	require.Equal(t, "FAILED: exit status 1", failed[2])
 	require.Equal(t, []string{"4000 req, 2000/s", "0.250 s/1k req", "-", "-"}, []string{noBase[2], noBase[5], noBase[8], noBase[9]})
 }
+
+func TestTargetsAreRatiosOfTheRunsRows(t *testing.T) {
+	gb := func(workload, tool string, cpu float64) result {
+		return result{row: row{workload: workload, tool: tool, unit: perGB, bytes: 1e9}, usage: usage{wall: 1, user: cpu}}
+	}
+	results := []result{
+		gb("push tar, stream", "curl", 1), gb("push tar, stream", "xk6-registry", 0.5), gb("push tar, stream", "crane push", 2),
+		gb("push fresh, stream", "xk6-registry", 0.6),
+		gb("pull, no verify", "curl -o /dev/null", 1), gb("sha256 of the pulled bytes", "sha256 alone (Go crypto/sha256, in memory)", 0.5),
+		gb("pull, verify", "xk6-registry", 1.8),
+	}
+	var out strings.Builder
+	writeTargets(&out, results)
+	got := out.String()
+	require.Contains(t, got, "| fresh push / tarball push, stream (xk6-registry) | 1.20 | 2.2 | yes |")
+	require.Contains(t, got, "| tarball push, stream: xk6-registry / curl | 0.50 | 0.7 | yes |")
+	require.Contains(t, got, "| tarball push, stream: xk6-registry / crane push | 0.25 | 0.5 | yes |")
+	require.Contains(t, got, "| pull, verify: xk6-registry / (curl, no verify + sha256 alone) | 1.20 | 1.1 | NO |")
+	require.NotContains(t, got, "monolithic", "a target whose rows did not run is left out")
+}
