@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,4 +208,38 @@ func TestDigestsFollowTheContext(t *testing.T) {
 	require.Error(t, err)
 	_, err = content.Generate(content.GenerateOptions{Layers: 1, LayerSize: content.MaxSize + 1})
 	require.ErrorContains(t, err, "layerSize")
+}
+
+// TestFreshContentIsNeverTheSame generates fresh images from many
+// goroutines at once, as VUs do, and finds no blob twice: each layer's own
+// part comes from a seed of its own. (Across k6 instances, the segments
+// test in e2e pushes from three processes and finds no blob twice.)
+func TestFreshContentIsNeverTheSame(t *testing.T) {
+	t.Parallel()
+	const vus, images = 8, 50
+	digests := make(chan digest.Digest, vus*images*3)
+	var wg sync.WaitGroup
+	for range vus {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range images {
+				img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 300 << 10})
+				assert.NoError(t, err)
+				for _, b := range append(img.Layers, img.Config) {
+					d, err := b.Descriptor(context.Background())
+					assert.NoError(t, err)
+					digests <- d.Digest
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(digests)
+	seen := map[digest.Digest]bool{}
+	for d := range digests {
+		require.False(t, seen[d], "%s generated twice", d)
+		seen[d] = true
+	}
+	require.Len(t, seen, vus*images*3)
 }
