@@ -51,8 +51,17 @@ func FuzzLoadArchive(f *testing.F) {
 		if cerr := f.Close(); err != nil || cerr != nil {
 			t.Fatal(err, cerr)
 		}
-		if img, err := content.Load(p); err == nil {
+		img, err := content.Load(p)
+		if err == nil {
 			readLayers(t, img)
+		}
+		// The same bytes held in memory, as open(path, "b") gives them.
+		held, heldErr := content.LoadBytes(archive)
+		if (err == nil) != (heldErr == nil) {
+			t.Fatalf("from the file: %v; from bytes: %v", err, heldErr)
+		}
+		if heldErr == nil {
+			readLayers(t, held)
 		}
 	})
 }
