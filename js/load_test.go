@@ -7,11 +7,15 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.k6.io/k6/v2/lib/fsext"
+
+	"github.com/xk6-registry/xk6-registry/internal/registrytest"
 )
 
 // saveTar writes a docker save tarball of a random image under dir.
@@ -78,4 +82,40 @@ func TestLoadReadsThroughK6sFileSystem(t *testing.T) {
 	} {
 		assert.ErrorContains(t, v.runErr(code), want, code)
 	}
+}
+
+// TestALoadedLayoutIsBundledWhole loads an OCI layout directory through
+// k6's file system in a local run: k6 archive bundles what that file
+// system's cache holds, and it holds the layout's every blob, layers too.
+// Then k6 does what it does after the first VU's init, serves only files
+// asked for before, and the image still pushes.
+func TestALoadedLayoutIsBundledWhole(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{})
+	dir := t.TempDir()
+	img, err := random.Image(30_000, 3)
+	require.NoError(t, err)
+	lp, err := layout.Write(filepath.Join(dir, "layout"), empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, lp.AppendImage(img))
+	layers, err := img.Layers()
+	require.NoError(t, err)
+
+	v := newVU(t)
+	cache := fsext.NewMemMapFs()
+	fsys := fsext.NewCacheOnReadFs(fsext.NewOsFs(), cache, 0)
+	v.rt.VU.InitEnvField.FileSystems = map[string]fsext.Fs{"file": fsys}
+	v.rt.VU.InitEnvField.CWD = &url.URL{Scheme: "file", Path: dir + "/"}
+	v.run(clientCode(reg, reg.Password))
+	v.run(`const image = registry.load("./layout");`)
+	for i, l := range layers {
+		d, err := l.Digest()
+		require.NoError(t, err)
+		_, err = cache.Stat(filepath.Join(dir, "layout", "blobs", "sha256", d.Hex))
+		assert.NoError(t, err, "layer %d is in what k6 archive bundles", i)
+	}
+	fsys.(fsext.OnlyCachedEnabler).AllowOnlyCached()
+	v.start()
+	assert.True(t, v.run(`const res = client.push("loaded/layout:1", image); res.ok && res.uploaded === 4`).ToBoolean(),
+		"%v", v.run(`JSON.stringify(res)`))
 }

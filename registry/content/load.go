@@ -59,8 +59,8 @@ func Load(p string) (*registry.Image, error) {
 // the disk: k6 archive then bundles what it read, and an archived run
 // reads what the archive holds. onDisk says that p is on this machine's
 // disk as well (a local run), where a directory's symbolic links are
-// checked. Every file the image streams is opened here once: k6's file
-// system, after the first VU's init, serves only files opened before.
+// checked. Every file the image streams is opened here once, so that k6's
+// file system holds it when k6 archive bundles what was read.
 func LoadFS(fsys FS, p string, onDisk bool) (*registry.Image, error) {
 	fi, err := fsys.Stat(p)
 	if err != nil {
@@ -77,10 +77,14 @@ func LoadFS(fsys FS, p string, onDisk bool) (*registry.Image, error) {
 			if err != nil {
 				return nil, err
 			}
-			defer root.Close() // every name is checked here, at load
 			d.guard = root
 		}
-		return loadFiles(d)
+		img, err := loadFiles(d)
+		if err != nil && d.guard != nil {
+			// On success the image checks its layers' names there on every push.
+			_ = d.guard.Close()
+		}
+		return img, err
 	})
 }
 
@@ -245,7 +249,8 @@ func layoutImage(src files, mediaType string, manifestRaw []byte) (*registry.Ima
 			return nil, fmt.Errorf("layer %d: %s has %d bytes, the manifest says %d", i, name, size, l.Size)
 		}
 		// Opened once now: a layer that cannot be read fails the load, not
-		// a push, and k6's file system will serve it to later VUs.
+		// a push, and k6's file system, which copies what is opened through
+		// it, holds it for k6 archive to bundle.
 		rc, err := src.open(name)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)

@@ -128,6 +128,11 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 			through, err := content.LoadFS(diskFS{}, p, true)
 			require.NoError(t, err)
 			assert.Equal(t, manifestOf(t, img), manifestOf(t, through), "through a file system, the same image")
+			for i, l := range through.Layers {
+				d, n := streamDigest(t, l)
+				assert.Equal(t, describe(t, img.Layers[i]).Digest, d, "layer %d streams through the file system", i)
+				assert.Equal(t, describe(t, img.Layers[i]).Size, n)
+			}
 			if raw, err := os.ReadFile(p); err == nil {
 				held, err := content.LoadBytes(raw)
 				require.NoError(t, err)
