@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.k6.io/k6/v2/lib/fsext"
@@ -118,4 +119,58 @@ func TestALoadedLayoutIsBundledWhole(t *testing.T) {
 	v.start()
 	assert.True(t, v.run(`const res = client.push("loaded/layout:1", image); res.ok && res.uploaded === 4`).ToBoolean(),
 		"%v", v.run(`JSON.stringify(res)`))
+}
+
+// TestLoadKeepsLargeFilesOutOfMemory loads, in a local run, a file over the
+// 64 MiB that load() reads through k6's file system of its own accord: it
+// is read from the disk instead, k6's cache (what an archive bundles) does
+// not hold it, and one warning says so. (The file is sparse and all zeros:
+// the load then fails, which is all this needs.) An OCI layout directory
+// in an archived run loads from the archive's files.
+func TestLoadKeepsLargeFilesOutOfMemory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.tar")
+	f, err := os.Create(big)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(65<<20))
+	require.NoError(t, f.Close())
+
+	v := newVU(t)
+	logger, hook := logtest.NewNullLogger()
+	v.rt.VU.InitEnvField.Logger = logger
+	cache := fsext.NewMemMapFs()
+	v.rt.VU.InitEnvField.FileSystems = map[string]fsext.Fs{"file": fsext.NewCacheOnReadFs(fsext.NewOsFs(), cache, 0)}
+	v.rt.VU.InitEnvField.CWD = &url.URL{Scheme: "file", Path: dir + "/"}
+	for range 2 { // as two VUs' inits would
+		assert.ErrorContains(t, v.runErr(`registry.load("./big.tar")`), "holds no files")
+	}
+	_, err = cache.Stat(big)
+	assert.Error(t, err, "a 65 MiB file is not copied into k6's memory")
+	require.Len(t, hook.AllEntries(), 1, "one warning for the process")
+	assert.Contains(t, hook.LastEntry().Message, "65 MiB, streamed from the disk")
+	assert.Contains(t, hook.LastEntry().Message, "bundle: true")
+
+	src, err := random.Image(10_000, 2)
+	require.NoError(t, err)
+	lp, err := layout.Write(filepath.Join(dir, "layout"), empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, lp.AppendImage(src))
+	archived := fsext.NewMemMapFs()
+	require.NoError(t, filepath.WalkDir(filepath.Join(dir, "layout"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		rel, err := filepath.Rel(dir, p)
+		require.NoError(t, err)
+		return fsext.WriteFile(archived, "/archive/"+filepath.ToSlash(rel), data, 0o644)
+	}))
+	v = newVU(t)
+	v.rt.VU.InitEnvField.FileSystems = map[string]fsext.Fs{"file": archived}
+	v.rt.VU.InitEnvField.CWD = &url.URL{Scheme: "file", Path: "/archive/"}
+	want, err := src.Digest()
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), v.run(`registry.load("./layout").digest`).String())
 }
