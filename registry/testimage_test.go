@@ -1,13 +1,11 @@
 package registry_test
 
 import (
-	"context"
-	"io"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xk6-registry/xk6-registry/internal/registrytest"
 	"github.com/xk6-registry/xk6-registry/registry"
 	"github.com/xk6-registry/xk6-registry/registry/content"
 )
@@ -42,26 +40,11 @@ func heldImage(t testing.TB, img *registry.Image) *registry.Image {
 	return &held
 }
 
-// describe asks a blob for its descriptor as a push would.
-func describe(t testing.TB, b interface {
-	Descriptor(context.Context) (ocispec.Descriptor, error)
-}) ocispec.Descriptor {
-	t.Helper()
-	d, err := b.Descriptor(context.Background())
-	require.NoError(t, err)
-	return d
-}
-
-// readBlob reads a blob source whole; for test-sized blobs only.
-func readBlob(t testing.TB, b registry.BlobSource) []byte {
-	t.Helper()
-	rc, err := b.Open(context.Background())
-	require.NoError(t, err)
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	require.NoError(t, err)
-	return data
-}
+// describe and readBlob are a blob's descriptor and bytes, as a push has them.
+var (
+	describe = registrytest.Descriptor
+	readBlob = registrytest.ReadBlob
+)
 
 // testBlob is size bytes of content that depends on seed.
 func testBlob(t testing.TB, seed uint64, size int64) registry.BlobSource {

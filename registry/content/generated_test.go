@@ -17,28 +17,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xk6-registry/xk6-registry/internal/registrytest"
 	"github.com/xk6-registry/xk6-registry/registry"
 	"github.com/xk6-registry/xk6-registry/registry/content"
 )
 
-// describe asks a blob for its descriptor as a push would.
-func describe(t testing.TB, b registry.BlobSource) ocispec.Descriptor {
-	t.Helper()
-	d, err := b.Descriptor(context.Background())
-	require.NoError(t, err)
-	return d
-}
-
-// readAll reads a blob whole; for test-sized blobs only.
-func readAll(t testing.TB, b registry.BlobSource) []byte {
-	t.Helper()
-	rc, err := b.Open(context.Background())
-	require.NoError(t, err)
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	require.NoError(t, err)
-	return data
-}
+// describe and readAll are a blob's descriptor and bytes, as a push has them.
+var (
+	describe = registrytest.Descriptor
+	readAll  = registrytest.ReadBlob
+)
 
 // sizes are around every edge of the layout: no shared unit, one, the
 // smallest own part, several units, odd sizes.
