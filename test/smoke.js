@@ -27,11 +27,16 @@ export default function () {
   const blob = registry.blob({ size: "4KiB", seed: 1 });
   const literal = registry.blob("hello");
   const artifact = registry.artifact({ artifactType: "application/spdx+json", size: "1KiB", subject: image });
+  const own = registry.generate({ layers: 1, layerSize: "1MiB", seed: 7, body: "unique" });
+  const shared = registry.generate({ layers: 1, layerSize: "1MiB", seed: 7 });
+  const huge = registry.generate({ layers: 2, layerSize: "1024TiB" }); // returns at once: nothing is hashed yet
 
   check(image, {
     "generate makes an image of two layers": (i) => i.layers.length === 2 && i.digest.startsWith("sha256:"),
     "generate is a pure function of its seed": (i) => i.digest === again.digest,
   });
+  check(own, { "a body of its own is other content": (i) => i.layers[0].digest !== shared.layers[0].digest });
+  check(huge, { "generate returns at once, whatever the size": (i) => i.mediaType === "application/vnd.oci.image.manifest.v1+json" });
   check(blob, { "blob has its size and digest": (b) => b.size === 4096 && b.digest.startsWith("sha256:") });
   check(literal, { "a literal blob": (b) => b.size === 5 });
   check(artifact, { "artifact is a manifest": (a) => a.mediaType === "application/vnd.oci.image.manifest.v1+json" });
