@@ -116,8 +116,6 @@ func hashUnits(ctx context.Context, st *hashState, b *blobBytes, from, to int64)
 // thousand at most) that leaves a blob at most 1/32 of its units to hash;
 // the units a blob asked for are kept too, up to maxExact.
 type chain struct {
-	kind kind
-
 	mu     sync.Mutex
 	points []checkpoint // sorted by unit; points[0] is unit 0
 	exact  int          // how many points are not on the grid
@@ -136,7 +134,6 @@ const maxExact = 256
 
 func newChain(k kind) *chain {
 	return &chain{
-		kind:      k,
 		points:    []checkpoint{{unit: 0, state: newHashState(k)}},
 		extending: make(chan struct{}, 1),
 	}

@@ -46,9 +46,9 @@ func tarHeader(name string, size int64) ([tarBlock]byte, error) {
 	return h, nil
 }
 
-// mustTarHeader is tarHeader for names fixed in this package, which a test
-// checks.
-func mustTarHeader(name string, size int64) [tarBlock]byte {
+// fixedTarHeader is tarHeader for a name and size fixed in this package,
+// which cannot fail; a test checks it does not.
+func fixedTarHeader(name string, size int64) [tarBlock]byte {
 	h, _ := tarHeader(name, size)
 	return h
 }

@@ -222,7 +222,7 @@ func storedBlockHead(length int64, final bool) [gzipBlockHead]byte {
 
 // unitHeaderTemplate is the header of unit 0; the others differ in the
 // digits of the name and in the checksum.
-var unitHeaderTemplate = mustTarHeader(unitName(0), unitBytes)
+var unitHeaderTemplate = fixedTarHeader(unitName(0), unitBytes)
 
 const unitNamePrefix = "xk6-registry/body/"
 
