@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/v2/metrics"
@@ -21,6 +22,9 @@ type outcome struct {
 	err     error
 	fields  map[string]any
 	present func(rt *sobek.Runtime, fields map[string]any)
+	// sessions marks a call that opens upload sessions: its result says
+	// how many it could not close.
+	sessions bool
 }
 
 // work is a call's network part: it runs on the VU's goroutine for the
@@ -38,10 +42,10 @@ func (c *Client) run(name string, async bool, w work) sobek.Value {
 	if c.mi.vu.State() == nil {
 		throw(rt, fmt.Errorf("client.%s: network calls are not allowed in the init context; make them in default(), setup() or teardown()", name))
 	}
-	ctx, retries := c.callContext()
+	ctx, counts := c.callContext()
 	if !async {
 		o := w(ctx)
-		v, err := c.result(name, ctx, retries(), o)
+		v, err := c.result(name, ctx, counts, o)
 		if err != nil {
 			throw(rt, err)
 		}
@@ -58,7 +62,7 @@ func (c *Client) run(name string, async bool, w work) sobek.Value {
 	go func() {
 		o := w(ctx)
 		settle(func() error {
-			v, err := c.result(name, ctx, retries(), o)
+			v, err := c.result(name, ctx, counts, o)
 			if err != nil {
 				return reject(rt.NewGoError(err))
 			}
@@ -68,18 +72,41 @@ func (c *Client) run(name string, async bool, w work) sobek.Value {
 	return rt.ToValue(promise)
 }
 
+// callCounts read what a call counted of itself.
+type callCounts struct {
+	retries, leftOpen func() int
+}
+
 // callContext is the context of one network call: the VU's, with the VU's
 // tags as they are now, so everything the call records carries them even
-// if the script moves on, and counting the call's retries.
-func (c *Client) callContext() (context.Context, func() int) {
+// if the script moves on, and counting the call's retries and the upload
+// sessions it could not close.
+func (c *Client) callContext() (context.Context, callCounts) {
 	ctx := c.mi.vu.Context()
 	if state := c.mi.vu.State(); state != nil {
 		ctx = context.WithValue(ctx, callTagsKey{}, state.Tags.GetCurrentValues())
 	}
-	return registry.CountRetries(ctx)
+	var counts callCounts
+	ctx, counts.retries = registry.CountRetries(ctx)
+	ctx, counts.leftOpen = registry.CountLeftOpen(ctx)
+	return ctx, counts
 }
 
 type callTagsKey struct{}
+
+// k6CodeOf is k6's error code of a failed call, as k6/http would give its
+// failing request: the status's, or the network failure's; 0 when the
+// failure is not one of a request (a digest mismatch, a missing platform).
+func k6CodeOf(re *registry.Error) int {
+	switch {
+	case re.Status >= 400:
+		return k6StatusCode(re.Status)
+	case re.Status == 0 && re.Err != nil && re.Code != registry.CodeCanceled && re.Code != registry.CodeContentUnreadable:
+		code, _ := k6Failure(re.Err)
+		return code
+	}
+	return 0
+}
 
 // callTags is the tag set a call started with: the VU's tags then, the
 // client's tags, then extra pairs.
@@ -95,9 +122,12 @@ func (c *Client) callTags(ctx context.Context, extra ...string) metrics.TagsAndM
 // result makes the plain object a network call returns: { ok, status,
 // error, retries } and the call's own fields. A registry or network failure
 // is a value, not an exception; any other error is the script's, returned.
-func (c *Client) result(name string, ctx context.Context, retries int, o outcome) (sobek.Value, error) {
+func (c *Client) result(name string, ctx context.Context, counts callCounts, o outcome) (sobek.Value, error) {
 	rt := c.mi.vu.Runtime()
-	out := map[string]any{"ok": o.err == nil, "status": o.status, "error": nil, "retries": retries}
+	out := map[string]any{"ok": o.err == nil, "status": o.status, "error": nil, "retries": counts.retries()}
+	if o.sessions {
+		out["sessionsLeftOpen"] = counts.leftOpen()
+	}
 	var re *registry.Error
 	switch {
 	case o.err == nil:
@@ -106,7 +136,11 @@ func (c *Client) result(name string, ctx context.Context, retries int, o outcome
 			out["status"] = re.Status
 		}
 		out["error"] = map[string]any{"op": re.Op, "status": re.Status, "code": re.Code, "message": re.Message}
-		c.emit(ctx, c.mi.metrics.errors, 1, tagOp, re.Op, tagErrorCode, re.Code)
+		tags := []string{tagOp, re.Op, tagRegistryErrorCode, registry.BoundedCode(re.Code)}
+		if code := k6CodeOf(re); code != 0 {
+			tags = append(tags, metrics.TagErrorCode.String(), strconv.Itoa(code))
+		}
+		c.emit(ctx, c.mi.metrics.errors, 1, tags...)
 	default:
 		return nil, fmt.Errorf("%s: %w", name, o.err)
 	}

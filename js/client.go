@@ -20,6 +20,8 @@ type Client struct {
 	mi     *ModuleInstance
 	client *registry.Client
 	tags   map[string]string
+	// headerNames are the client's own headers, masked in --http-debug.
+	headerNames []string
 }
 
 // method is one network call of a Client: async says whether the script
@@ -36,6 +38,9 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 	}
 	c := &Client{mi: mi, tags: opts.tags}
 	cfg := opts.config
+	for name := range cfg.Headers {
+		c.headerNames = append(c.headerNames, name)
+	}
 	cfg.UserAgent = userAgent
 	cfg.Transport = &measuringTransport{client: c}
 	cfg.OnTransfer = c.onTransfer
@@ -132,7 +137,7 @@ func (c *Client) push(call sobek.FunctionCall, async bool) sobek.Value {
 		if err == nil {
 			c.emit(ctx, c.mi.metrics.pushDuration, milliseconds(time.Since(start)))
 		}
-		return outcome{status: res.Status, err: err, fields: map[string]any{
+		return outcome{status: res.Status, err: err, sessions: true, fields: map[string]any{
 			"ref": res.Ref, "digest": res.Digest, "bytes": res.Bytes,
 			"uploaded": res.Uploaded, "skipped": res.Skipped, "mounted": res.Mounted,
 			"fallbackTag": nullable(res.FallbackTag),
@@ -154,7 +159,7 @@ func (c *Client) uploadLayer(call sobek.FunctionCall, async bool) sobek.Value {
 	}
 	return c.run(name, async, func(ctx context.Context) outcome {
 		res, err := c.client.UploadBlob(ctx, repo, blob, opts)
-		return outcome{status: res.Status, err: err, fields: map[string]any{
+		return outcome{status: res.Status, err: err, sessions: true, fields: map[string]any{
 			"digest": res.Digest, "size": res.Size, "location": res.Location, "mounted": res.Mounted,
 		}}
 	})

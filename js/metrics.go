@@ -19,12 +19,19 @@ const (
 
 // Tags this extension adds to samples.
 const (
-	tagOp        = "registry_op"
-	tagErrorCode = "error_code"
-	tagDirection = "direction"
-	tagReason    = "reason"
-	tagSizeClass = "size_class"
+	tagOp = "registry_op"
+	// tagRegistryErrorCode is the failure's code as the registry sent it, or
+	// the extension's own, bounded by registry.BoundedCode. error_code keeps
+	// k6's meaning, k6's numeric code, wherever it is set.
+	tagRegistryErrorCode = "registry_error_code"
+	tagDirection         = "direction"
+	tagReason            = "reason"
+	tagSizeClass         = "size_class"
 )
+
+// extensionTags are the tags a client's own tags may not set.
+var extensionTags = []string{tagOp, tagRegistryErrorCode, tagDirection, tagReason, tagSizeClass,
+	metrics.TagErrorCode.String()}
 
 // registryMetrics are the extension's custom metrics. k6's registry returns
 // the existing metric when a name is registered again, so every VU's

@@ -172,6 +172,7 @@ func TestPushAndPullAreMeasured(t *testing.T) {
 	samples := v.drain()
 	seen := map[string]int{}
 	ops := map[string]bool{}
+	opened := map[string]int{} // 202 answers per op
 	for _, s := range samples {
 		name := s.Metric.Name
 		seen[name]++
@@ -181,6 +182,9 @@ func TestPushAndPullAreMeasured(t *testing.T) {
 		if name == "http_reqs" {
 			require.NotEmpty(t, tags["registry_op"], "%v", tags)
 			ops[tags["registry_op"]] = true
+			if tags["status"] == "202" {
+				opened[tags["registry_op"]]++
+			}
 			for _, bad := range []string{"sha256:", "_state", "?"} {
 				assert.NotContains(t, tags["name"], bad)
 				assert.NotContains(t, tags["url"], bad)
@@ -203,9 +207,14 @@ func TestPushAndPullAreMeasured(t *testing.T) {
 	assert.Equal(t, 1, seen["registry_pull_duration"])
 	assert.Equal(t, 1, seen["registry_push_duration"])
 	assert.Equal(t, 3+2, seen["registry_upload_duration"], "a sample per uploaded blob")
-	for _, op := range []string{"token", "ping", "blob_head", "upload_start", "upload_chunk", "upload_complete", "blob_mount", "manifest_put", "manifest_get", "blob_get", "upload_cancel"} {
+	for _, op := range []string{"token", "ping", "blob_head", "upload_start", "upload_chunk", "upload_complete", "blob_mount", "manifest_put", "manifest_get", "blob_get"} {
 		assert.True(t, ops[op], "no request with registry_op %s; saw %v", op, ops)
 	}
+	// The mount the registry declined (202) goes on in the session it
+	// opened, as docker's does: nothing cancelled, no second session.
+	assert.False(t, ops["upload_cancel"], "a session was cancelled")
+	assert.Equal(t, 1, opened["blob_mount"])
+	assert.Equal(t, 3+1, opened["upload_start"], "the pushed blobs' sessions and the post upload's")
 }
 
 func TestRegistryFailuresAreValuesAndCounted(t *testing.T) {
@@ -241,7 +250,8 @@ func TestRegistryFailuresAreValuesAndCounted(t *testing.T) {
 		}
 		if s.Metric.Name == "registry_errors" {
 			errors++
-			assert.Equal(t, "UNAUTHORIZED", s.Tags.Map()["error_code"])
+			assert.Equal(t, "UNAUTHORIZED", s.Tags.Map()["registry_error_code"])
+			assert.Equal(t, "1401", s.Tags.Map()["error_code"], "k6's code, as on the request")
 			assert.Contains(t, []string{"ping", "manifest_get"}, s.Tags.Map()["registry_op"])
 		}
 		if s.Metric.Name == "http_req_failed" {
@@ -253,10 +263,11 @@ func TestRegistryFailuresAreValuesAndCounted(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, errors)
-	// Each call's anonymous first attempt meets the Basic challenge, which is
-	// the protocol; the attempt with the wrong password is the failure.
+	// The ping's anonymous first attempt meets the Basic challenge, which is
+	// the protocol; each attempt with the wrong password is a failure, and
+	// is not sent again: the registry refused those very credentials.
 	assert.Equal(t, 2, failed)
-	assert.Equal(t, 2, challenges)
+	assert.Equal(t, 1, challenges)
 }
 
 func TestMissingImageIsManifestUnknown(t *testing.T) {

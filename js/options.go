@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,8 +68,15 @@ func describe(v sobek.Value) string {
 		}
 		return obj.ClassName()
 	}
-	return fmt.Sprintf("%T %s", v.Export(), v.String())
+	s := v.String()
+	if len(s) > maxDescribed {
+		s = fmt.Sprintf("%s… (%d bytes)", s[:maxDescribed], len(s))
+	}
+	return fmt.Sprintf("%T %s", v.Export(), s)
 }
+
+// maxDescribed bounds what of a refused value a message repeats.
+const maxDescribed = 128
 
 // get returns the key's value, or nil when it is absent or undefined.
 func (r *optionReader) get(key string) sobek.Value {
@@ -228,7 +236,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 		return nil, fmt.Errorf("new Client: option \"url\" is required, e.g. \"http://127.0.0.1:5000\"")
 	}
 	for k := range o.tags {
-		if k == tagOp || k == tagErrorCode || k == tagDirection || k == tagReason || k == tagSizeClass {
+		if slices.Contains(extensionTags, k) {
 			return nil, fmt.Errorf("new Client: tag %q is set by the extension itself", k)
 		}
 	}

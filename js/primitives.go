@@ -205,7 +205,7 @@ func (c *Client) mountBlob(call sobek.FunctionCall, async bool) sobek.Value {
 	}
 	return c.run(name, async, func(ctx context.Context) outcome {
 		res, err := c.client.MountBlob(ctx, repo, d, from)
-		return outcome{status: res.Status, err: err, fields: map[string]any{"mounted": res.Mounted, "location": res.Location}}
+		return outcome{status: res.Status, err: err, sessions: true, fields: map[string]any{"mounted": res.Mounted, "location": res.Location}}
 	})
 }
 

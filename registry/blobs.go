@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -80,7 +81,7 @@ func blobArgs(repo, dgst string) (digest.Digest, error) {
 	}
 	d, err := digest.Parse(dgst)
 	if err != nil {
-		return "", fmt.Errorf("invalid digest %q: %w", dgst, err)
+		return "", fmt.Errorf("invalid digest %s: %w", echo(dgst), err)
 	}
 	return d, nil
 }
@@ -137,8 +138,10 @@ func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest
 	}
 	var n int64
 	status := 0
-	for try := 1; ; try++ {
-		got, st, err := c.fetchBlobFrom(ctx, rt, f, n, dst, scopes)
+	// A resumed GET is the same request tried again: one attempt budget.
+	budget := &tries{}
+	for {
+		got, st, err := c.fetchBlobFrom(ctx, rt, f, n, dst, scopes, budget)
 		n += got
 		if st != 0 {
 			status = st
@@ -147,10 +150,10 @@ func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest
 			break
 		}
 		// A body cut short resumes after the bytes already verified.
-		if !failedInBody(err) || !c.canRetry(ctx, try, 0, err) {
+		if !failedInBody(err) || !c.canRetry(ctx, budget.n, 0, err) {
 			return n, status, err
 		}
-		if werr := c.waitRetry(ctx, OpBlobGet, try, 0, nil, err); werr != nil {
+		if werr := c.waitRetry(ctx, OpBlobGet, budget.n, 0, nil, err); werr != nil {
 			return n, status, werr
 		}
 	}
@@ -170,8 +173,8 @@ func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest
 
 // fetchBlobFrom sends one GET for the blob, or the range asked, from offset
 // bytes into it, and copies the body into dst.
-func (c *Client) fetchBlobFrom(ctx context.Context, rt route, f blobFetch, offset int64, dst io.Writer, scopes []string) (int64, int, error) {
-	r := &request{op: OpBlobGet, method: http.MethodGet, route: rt, scopes: scopes}
+func (c *Client) fetchBlobFrom(ctx context.Context, rt route, f blobFetch, offset int64, dst io.Writer, scopes []string, budget *tries) (int64, int, error) {
+	r := &request{op: OpBlobGet, method: http.MethodGet, route: rt, scopes: scopes, tries: budget}
 	switch {
 	case f.byteRange != nil:
 		r.header = http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", f.byteRange[0]+offset, f.byteRange[1])}}
@@ -197,10 +200,10 @@ func (c *Client) fetchBlobFrom(ctx context.Context, rt route, f blobFetch, offse
 			return 0, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
 		}
 	}
-	if f.verify && f.size >= 0 {
+	if f.verify && f.size >= 0 && f.size-offset < math.MaxInt64 {
 		// Read one byte past the size, so an overlong body is caught without
-		// reading all of it.
-		body = io.LimitReader(body, f.size+1-offset)
+		// reading all of it; a size of 2^63-1 has no byte past it to read.
+		body = io.LimitReader(body, f.size-offset+1)
 	}
 	n, err := copyBuffered(dst, body)
 	if err != nil {

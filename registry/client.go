@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -56,10 +57,8 @@ func New(cfg Config) (*Client, error) {
 				if len(via) >= maxRedirects {
 					return fmt.Errorf("stopped after %d redirects", maxRedirects)
 				}
-				// net/http keeps Authorization for the same host name on
-				// another port; credentials belong to one origin.
 				if !sameOrigin(req.URL, via[0].URL) {
-					req.Header.Del("Authorization")
+					keepForRedirect(req.Header)
 				}
 				return nil
 			},
@@ -67,6 +66,22 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.auth = auth.New(auth.Credentials{Username: cfg.Username, Password: cfg.Password, Token: cfg.Token}, c.fetchToken)
 	return c, nil
+}
+
+// redirectHeaders are what a request keeps when it is redirected to another
+// origin: what the redirect needs to answer it. net/http would copy the
+// rest, the client's own headers and a Cookie among them (for the same host
+// name on another port, Authorization too), and add a Referer naming the
+// registry's URL; credentials and the client's headers belong to one origin.
+var redirectHeaders = []string{"Accept", "Range", "User-Agent"}
+
+// keepForRedirect removes from h everything but redirectHeaders.
+func keepForRedirect(h http.Header) {
+	for name := range h {
+		if !slices.Contains(redirectHeaders, http.CanonicalHeaderKey(name)) {
+			delete(h, name)
+		}
+	}
 }
 
 func parseBaseURL(raw string) (*url.URL, error) {

@@ -28,6 +28,7 @@ const (
 	CodeInvalidResponse   = "INVALID_RESPONSE"   // a response that breaks the protocol
 	CodeUnsupported       = "UNSUPPORTED"        // content the client cannot handle
 	CodeContentUnreadable = "CONTENT_UNREADABLE" // a blob to upload could not be read (e.g. a loaded file gone)
+	CodeForeignChallenge  = "FOREIGN_CHALLENGE"  // a 401 from another origin than the registry's, not answered
 )
 
 // Error is a failed registry operation: the OCI error code when the registry
@@ -142,17 +143,17 @@ func codeForStatus(op string, status int) string {
 	case http.StatusUnauthorized:
 		return CodeUnauthorized
 	case http.StatusForbidden:
-		return "DENIED"
+		return CodeDenied
 	case http.StatusTooManyRequests:
-		return "TOOMANYREQUESTS"
+		return CodeTooManyRequests
 	case http.StatusNotFound:
 		switch op {
 		case OpBlobGet, OpBlobHead:
-			return "BLOB_UNKNOWN"
+			return CodeBlobUnknown
 		case OpManifestGet, OpManifestHead:
-			return "MANIFEST_UNKNOWN"
+			return CodeManifestUnknown
 		case OpUploadChunk, OpUploadComplete, OpUploadCancel:
-			return "BLOB_UPLOAD_UNKNOWN"
+			return CodeBlobUploadUnknown
 		}
 		return CodeNotFound
 	}

@@ -136,10 +136,11 @@ func FuzzManifest(f *testing.F) {
 		if m.isIndex() {
 			return
 		}
-		blobs, err := uniqueImageBlobs("team/app:1", []*fetchedManifest{m})
-		if err != nil {
+		rs := &resolution{ref: "team/app:1", seen: map[digest.Digest]bool{}}
+		if rs.addImage(m) != nil {
 			return
 		}
+		blobs := rs.blobs
 		seen := map[digest.Digest]bool{}
 		for _, d := range blobs {
 			if d.Digest.Validate() != nil || seen[d.Digest] {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,9 +28,15 @@ type ListResult struct {
 	Pages int
 }
 
-// maxListPages bounds All: a registry whose Link points back must not
-// turn a list into an endless loop.
-const maxListPages = 10_000
+// Bounds of a list read with All, so a registry whose Link points back, or
+// that sends pages without end, cannot turn a list into an endless loop or
+// fill memory: a million entries is ten times the largest tag lists
+// registries report.
+const (
+	maxListPages = 10_000
+	maxListItems = 1_000_000
+	maxListBytes = 64 << 20 // response bodies, all pages together
+)
 
 // maxListBody bounds one page of a list.
 const maxListBody = 16 << 20
@@ -54,59 +59,85 @@ func (c *Client) list(ctx context.Context, op string, rt route, scopes []string,
 	if opts.N < 0 {
 		return res, fmt.Errorf("%s: n %d is negative", op, opts.N)
 	}
+	visited := map[string]bool{rt.url.String(): true}
+	var read int64
 	for {
-		items, next, status, err := c.listPage(ctx, op, rt, scopes, field)
-		res.Status = status
+		page, err := c.listPage(ctx, op, rt, scopes, field)
+		res.Status = page.status
 		res.Pages++
 		if err != nil {
 			return res, err
 		}
-		res.Items = append(res.Items, items...)
+		res.Items = append(res.Items, page.items...)
+		read += page.bytes
 		res.Next = ""
-		if next != nil {
-			res.Next = next.String()
+		if page.next != nil {
+			res.Next = page.next.String()
 		}
-		if !opts.All || next == nil {
+		if !opts.All || page.next == nil {
 			return res, nil
 		}
-		if res.Pages >= maxListPages {
-			return res, &Error{Op: op, Status: status, Code: CodeInvalidResponse,
-				Message: fmt.Sprintf("stopped after %d pages", maxListPages)}
+		stop := ""
+		switch {
+		case visited[res.Next]:
+			stop = fmt.Sprintf("the Link of page %d leads back to a page already read", res.Pages)
+		case res.Pages >= maxListPages:
+			stop = fmt.Sprintf("stopped after %d pages, the most a list with all is read to", maxListPages)
+		case len(res.Items) >= maxListItems:
+			stop = fmt.Sprintf("stopped after %d entries, the most a list with all holds", len(res.Items))
+		case read >= maxListBytes:
+			stop = fmt.Sprintf("stopped after %d bytes of pages, the most a list with all reads", read)
 		}
-		rt = rt.nextPage(next)
+		if stop != "" {
+			return res, &Error{Op: op, Status: page.status, Code: CodeInvalidResponse, Message: stop}
+		}
+		visited[res.Next] = true
+		rt = rt.nextPage(page.next)
 	}
 }
 
-func (c *Client) listPage(ctx context.Context, op string, rt route, scopes []string, field string) ([]string, *url.URL, int, error) {
+// listPage is one page of a list as read.
+type listPage struct {
+	status int
+	items  []string
+	next   *url.URL
+	bytes  int64
+}
+
+func (c *Client) listPage(ctx context.Context, op string, rt route, scopes []string, field string) (listPage, error) {
 	resp, err := c.send(ctx, &request{op: op, method: http.MethodGet, route: rt, scopes: scopes})
 	if err != nil {
-		return nil, nil, 0, err
+		return listPage{status: StatusOf(err)}, err
 	}
 	defer closeBody(resp)
+	page := listPage{status: resp.StatusCode}
 	if err := expect(resp, op, http.StatusOK); err != nil {
-		return nil, nil, resp.StatusCode, err
+		return page, err
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxListBody))
+	raw, tooBig, err := readAtMost(resp.Body, maxListBody)
 	if err != nil {
-		return nil, nil, resp.StatusCode, bodyError(ctx, op, rt.where(), err)
+		return page, bodyError(ctx, op, rt.where(), err)
 	}
+	invalid := func(msg string) (listPage, error) {
+		return page, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse, Message: msg}
+	}
+	if tooBig {
+		return invalid(fmt.Sprintf("a page of the list is larger than %d bytes", maxListBody))
+	}
+	page.bytes = int64(len(raw))
 	var body map[string]json.RawMessage
-	var items []string
-	if err := json.Unmarshal(raw, &body); err == nil {
-		if v, ok := body[field]; ok && string(v) != "null" {
-			err = json.Unmarshal(v, &items)
-		}
-		if err != nil {
-			return nil, nil, resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse, Message: err.Error()}
-		}
-	} else {
-		return nil, nil, resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse, Message: err.Error()}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return invalid(err.Error())
 	}
-	next, err := nextLink(resp)
-	if err != nil {
-		return nil, nil, resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Code: CodeInvalidResponse, Message: err.Error()}
+	if v, ok := body[field]; ok && string(v) != "null" {
+		if err := json.Unmarshal(v, &page.items); err != nil {
+			return invalid(err.Error())
+		}
 	}
-	return items, next, resp.StatusCode, nil
+	if page.next, err = nextLink(resp); err != nil {
+		return invalid(err.Error())
+	}
+	return page, nil
 }
 
 // nextLink reads `Link: <url>; rel="next"`, resolved against the request.

@@ -129,25 +129,26 @@ func (m *fetchedManifest) isIndex() bool { return IsIndexMediaType(m.MediaType) 
 // digest asked for, or the one the registry announced. A body cut short is
 // fetched again, as the retry policy allows.
 func (c *Client) fetchManifest(ctx context.Context, repo, ident string, accept []string, scopes []string) (*fetchedManifest, error) {
-	for try := 1; ; try++ {
-		m, err := c.fetchManifestOnce(ctx, repo, ident, accept, scopes)
-		if err == nil || !failedInBody(err) || !c.canRetry(ctx, try, 0, err) {
+	budget := &tries{}
+	for {
+		m, err := c.fetchManifestOnce(ctx, repo, ident, accept, scopes, budget)
+		if err == nil || !failedInBody(err) || !c.canRetry(ctx, budget.n, 0, err) {
 			return m, err
 		}
-		if werr := c.waitRetry(ctx, OpManifestGet, try, 0, nil, err); werr != nil {
+		if werr := c.waitRetry(ctx, OpManifestGet, budget.n, 0, nil, err); werr != nil {
 			return nil, werr
 		}
 	}
 }
 
-func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, accept []string, scopes []string) (*fetchedManifest, error) {
+func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, accept []string, scopes []string, budget *tries) (*fetchedManifest, error) {
 	if len(accept) == 0 {
 		accept = manifestAccept
 	}
 	rt := c.manifestRoute(repo, ident)
 	resp, err := c.send(ctx, &request{
 		op: OpManifestGet, method: http.MethodGet, route: rt, scopes: scopes,
-		header: http.Header{"Accept": accept},
+		header: http.Header{"Accept": accept}, tries: budget,
 	})
 	if err != nil {
 		return nil, err
@@ -162,7 +163,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 		return nil, bodyError(ctx, OpManifestGet, rt.where(), err)
 	}
 	if tooBig {
-		return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: "MANIFEST_INVALID",
+		return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: CodeManifestInvalid,
 			Message: fmt.Sprintf("manifest of %s:%s is larger than %d bytes", repo, ident, MaxManifestSize)}
 	}
 	want := resp.Header.Get("Docker-Content-Digest")
@@ -174,7 +175,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 		wantDigest, err := digest.Parse(want)
 		if err != nil {
 			return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: CodeInvalidResponse,
-				Message: fmt.Sprintf("Docker-Content-Digest %q: %v", want, err)}
+				Message: fmt.Sprintf("Docker-Content-Digest %s: %v", echo(want), err)}
 		}
 		if wantDigest.Algorithm().FromBytes(m.Body) != wantDigest {
 			return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: CodeDigestMismatch,

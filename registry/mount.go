@@ -28,34 +28,46 @@ func (c *Client) MountBlob(ctx context.Context, repo, dgst, from string) (*Mount
 	if err := ValidateRepository(from); err != nil {
 		return res, fmt.Errorf("mount from: %w", err)
 	}
-	res.Mounted, res.Status, res.Location, err = c.mountBlob(ctx, repo, d, from, uploadScopes(repo, from))
+	scopes := uploadScopes(repo, from)
+	m, err := c.mountBlob(ctx, repo, d, from, scopes)
+	res.Status, res.Mounted, res.Location = m.status, m.mounted, m.location
+	// A script that only asked for a mount has no use for the session.
+	c.abandon(ctx, m.session, scopes)
 	return res, err
 }
 
+// mountAnswer is what a mount request brought.
+type mountAnswer struct {
+	status   int
+	mounted  bool
+	location string         // the blob's, when mounted
+	session  *uploadSession // the session a 202 opened instead, or nil
+}
+
 // mountBlob asks for a cross-repository mount (distribution spec end-11).
-// A 202 means the registry opened an upload session instead; it is
-// cancelled here, so the fallback upload that follows leaks nothing.
-func (c *Client) mountBlob(ctx context.Context, repo string, d digest.Digest, from string, scopes []string) (bool, int, string, error) {
+// A 202 means the registry opened an upload session instead: an upload goes
+// on in it, as docker's does, and whoever does not use it must abandon it.
+func (c *Client) mountBlob(ctx context.Context, repo string, d digest.Digest, from string, scopes []string) (mountAnswer, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpBlobMount, method: http.MethodPost,
 		route:  c.uploadsRoute(repo, url.Values{"mount": {d.String()}, "from": {from}}),
 		scopes: scopes,
 		header: http.Header{"Content-Length": {"0"}},
+		// A mount the registry declines opens a session.
+		opensSession: true,
 	})
 	if err != nil {
-		return false, 0, "", err
+		return mountAnswer{status: StatusOf(err)}, err
 	}
 	defer closeBody(resp)
+	answer := mountAnswer{status: resp.StatusCode}
 	if err := expect(resp, OpBlobMount, http.StatusCreated, http.StatusAccepted); err != nil {
-		return false, resp.StatusCode, "", err
+		return answer, err
 	}
 	if resp.StatusCode == http.StatusCreated {
-		return true, resp.StatusCode, c.blobLocation(repo, d, resp), nil
+		answer.mounted, answer.location = true, c.blobLocation(repo, d, resp)
+		return answer, nil
 	}
-	loc, err := location(OpBlobMount, resp)
-	if err != nil {
-		return false, resp.StatusCode, "", err
-	}
-	c.abandon(ctx, &uploadSession{repo: repo, location: loc}, scopes)
-	return false, resp.StatusCode, "", nil
+	answer.session, err = c.openedSession(ctx, OpBlobMount, repo, resp, scopes)
+	return answer, err
 }

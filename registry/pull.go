@@ -78,73 +78,150 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullR
 		return res, err
 	}
 	scopes := []string{auth.PullScope(r.Repository)}
-	manifests, err := c.resolveImages(ctx, ref, r, opts, scopes, res)
-	if err != nil {
-		return res, err
-	}
-	blobs, err := uniqueImageBlobs(ref, manifests)
+	blobs, err := c.resolveBlobs(ctx, ref, r, opts, scopes, res)
 	if err != nil {
 		return res, err
 	}
 	return res, c.fetchBlobs(ctx, r.Repository, blobs, opts, scopes, res)
 }
 
-// resolveImages fetches the manifest ref names and, for an index, the
-// image manifests of the platform asked, or of every platform.
-func (c *Client) resolveImages(ctx context.Context, ref string, r Reference, opts PullOptions, scopes []string, res *PullResult) ([]*fetchedManifest, error) {
+// Bounds of what one pull resolves, so an index cannot make a pull without
+// end: real indexes nest once (an image's attestations) and list tens of
+// images.
+const (
+	maxIndexDepth = 4      // indexes within indexes below the one asked for
+	maxPullImages = 1024   // distinct image manifests one pull fetches
+	maxPullBlobs  = 65_536 // distinct blobs one pull fetches
+)
+
+// resolution collects what a pull fetches as it walks an index: each
+// manifest fetched once by digest, and of each image only its blobs.
+type resolution struct {
+	ref      string
+	repo     string
+	platform *ocispec.Platform // nil: every platform
+	scopes   []string
+	res      *PullResult
+
+	visited map[digest.Digest]bool
+	images  int
+	seen    map[digest.Digest]bool
+	blobs   []ocispec.Descriptor
+}
+
+// resolveBlobs fetches the manifest ref names and, for an index, the image
+// manifests of the platform asked (or of every platform), through nested
+// indexes, and lists their config and layers, each digest once.
+func (c *Client) resolveBlobs(ctx context.Context, ref string, r Reference, opts PullOptions, scopes []string, res *PullResult) ([]ocispec.Descriptor, error) {
+	platform, _ := opts.platform() // checked by Validate
+	rs := &resolution{ref: ref, repo: r.Repository, platform: platform, scopes: scopes, res: res,
+		visited: map[digest.Digest]bool{}, seen: map[digest.Digest]bool{}}
 	m, err := c.fetchManifest(ctx, r.Repository, r.Identifier(), nil, scopes)
 	if err != nil {
 		res.Status = StatusOf(err)
 		return nil, err
 	}
 	res.Status, res.Digest, res.MediaType = m.Status, m.Digest.String(), m.MediaType
+	rs.visited[m.Digest] = true
 	if !m.isIndex() {
-		return []*fetchedManifest{m}, nil
+		return rs.blobs, rs.addImage(m)
+	}
+	found, err := c.resolveIndex(ctx, rs, m, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, &Error{Op: OpManifestGet, Code: CodePlatformNotFound,
+			Message: fmt.Sprintf("%s has no manifest for %s", ref, cmp.Or(opts.Platform, DefaultPlatform))}
+	}
+	return rs.blobs, nil
+}
+
+// resolveIndex walks one index: with a platform, to the first image of it
+// (an image entry of that platform, else a nested index holding one); with
+// none, to every image. It tells whether an image was found.
+func (c *Client) resolveIndex(ctx context.Context, rs *resolution, m *fetchedManifest, depth int) (bool, error) {
+	if depth > maxIndexDepth {
+		return false, invalidManifest(rs.ref, fmt.Errorf("indexes nest deeper than %d levels", maxIndexDepth))
 	}
 	var index ocispec.Index
 	if err := json.Unmarshal(m.Body, &index); err != nil {
-		return nil, invalidManifest(ref, err)
+		return false, invalidManifest(rs.ref, err)
 	}
-	chosen := index.Manifests
-	platform, _ := opts.platform() // checked by Validate
-	if platform != nil {
-		desc, ok := MatchPlatform(index.Manifests, *platform)
-		if !ok {
-			return nil, &Error{Op: OpManifestGet, Status: m.Status, Code: CodePlatformNotFound,
-				Message: fmt.Sprintf("%s has no manifest for %s", ref, cmp.Or(opts.Platform, DefaultPlatform))}
+	entries := index.Manifests
+	if rs.platform != nil {
+		entries = nil
+		if desc, ok := MatchPlatform(index.Manifests, *rs.platform); ok {
+			entries = append(entries, desc)
 		}
-		chosen = []ocispec.Descriptor{desc}
-	}
-	images := make([]*fetchedManifest, 0, len(chosen))
-	for _, desc := range chosen {
-		child, err := c.fetchManifest(ctx, r.Repository, desc.Digest.String(), nil, scopes)
-		if err != nil {
-			res.Status = StatusOf(err)
-			return nil, err
-		}
-		images = append(images, child)
-	}
-	return images, nil
-}
-
-// uniqueImageBlobs lists the config and layers of image manifests, each
-// digest once: images of one index share blobs, and a pull fetches each once.
-func uniqueImageBlobs(ref string, manifests []*fetchedManifest) ([]ocispec.Descriptor, error) {
-	var blobs []ocispec.Descriptor
-	seen := map[digest.Digest]bool{}
-	for _, m := range manifests {
-		descs, err := imageBlobs(ref, m)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range descs {
-			if !seen[d.Digest] {
-				seen[d.Digest] = true
-				blobs = append(blobs, d)
+		// A nested index may hold the platform: one without a platform of
+		// its own, or of the platform asked.
+		for _, d := range index.Manifests {
+			if IsIndexMediaType(d.MediaType) && (d.Platform == nil || platformMatches(*d.Platform, *rs.platform)) {
+				entries = append(entries, d)
 			}
 		}
 	}
-	return blobs, nil
+	found := false
+	for _, desc := range entries {
+		if err := desc.Digest.Validate(); err != nil {
+			return false, invalidManifest(rs.ref, fmt.Errorf("index entry %s: %w", echo(string(desc.Digest)), err))
+		}
+		if rs.visited[desc.Digest] {
+			continue
+		}
+		rs.visited[desc.Digest] = true
+		child, err := c.fetchManifest(ctx, rs.repo, desc.Digest.String(), nil, rs.scopes)
+		if err != nil {
+			rs.res.Status = StatusOf(err)
+			return false, err
+		}
+		var childFound bool
+		if child.isIndex() {
+			childFound, err = c.resolveIndex(ctx, rs, child, depth+1)
+		} else {
+			childFound, err = true, rs.addImage(child)
+		}
+		if err != nil {
+			return false, err
+		}
+		found = found || childFound
+		if found && rs.platform != nil {
+			return true, nil
+		}
+	}
+	return found, nil
+}
+
+// platformMatches tells whether have is the platform want asks for.
+func platformMatches(have, want ocispec.Platform) bool {
+	return have.OS == want.OS && have.Architecture == want.Architecture &&
+		(want.Variant == "" || have.Variant == want.Variant)
+}
+
+// addImage adds an image manifest's config and layers, each digest once:
+// images of one index share blobs, and a pull fetches each once. Only the
+// descriptors are kept, not the manifest.
+func (rs *resolution) addImage(m *fetchedManifest) error {
+	rs.images++
+	if rs.images > maxPullImages {
+		return invalidManifest(rs.ref, fmt.Errorf("it names more than %d images", maxPullImages))
+	}
+	descs, err := imageBlobs(rs.ref, m)
+	if err != nil {
+		return err
+	}
+	for _, d := range descs {
+		if rs.seen[d.Digest] {
+			continue
+		}
+		if len(rs.blobs) >= maxPullBlobs {
+			return invalidManifest(rs.ref, fmt.Errorf("its images name more than %d blobs", maxPullBlobs))
+		}
+		rs.seen[d.Digest] = true
+		rs.blobs = append(rs.blobs, d)
+	}
+	return nil
 }
 
 // fetchBlobs fetches blobs, opts.Concurrency at once, counting into res.
@@ -154,6 +231,10 @@ func (c *Client) fetchBlobs(ctx context.Context, repo string, blobs []ocispec.De
 	g.SetLimit(max(opts.Concurrency, 1))
 	for _, desc := range blobs {
 		g.Go(func() error {
+			if gctx.Err() != nil {
+				// Another blob failed: start nothing more. g.Wait has its error.
+				return nil
+			}
 			n, status, err := c.fetchBlob(gctx, repo, desc.Digest, blobFetch{size: desc.Size, verify: opts.Verify}, scopes)
 			mu.Lock()
 			defer mu.Unlock()
@@ -191,7 +272,10 @@ func imageBlobs(ref string, m *fetchedManifest) ([]ocispec.Descriptor, error) {
 		}
 		if err := d.Digest.Validate(); err != nil {
 			return nil, &Error{Op: OpBlobGet, Code: CodeInvalidResponse,
-				Message: fmt.Sprintf("manifest names blob %q: %v", d.Digest, err)}
+				Message: fmt.Sprintf("manifest names blob %s: %v", echo(string(d.Digest)), err)}
+		}
+		if d.Size < 0 {
+			return nil, invalidManifest(ref, fmt.Errorf("blob %s has a negative size, %d", d.Digest, d.Size))
 		}
 		out = append(out, d)
 	}
@@ -204,5 +288,5 @@ func isForeign(d ocispec.Descriptor) bool {
 }
 
 func invalidManifest(ref string, err error) error {
-	return &Error{Op: OpManifestGet, Code: "MANIFEST_INVALID", Message: fmt.Sprintf("manifest of %s: %v", ref, err)}
+	return &Error{Op: OpManifestGet, Code: CodeManifestInvalid, Message: fmt.Sprintf("manifest of %s: %v", ref, err)}
 }

@@ -189,6 +189,10 @@ func (c *Client) pushBlobs(ctx context.Context, repo string, img *Image, opts Pu
 	g.SetLimit(max(opts.Concurrency, 1))
 	for _, blob := range blobs {
 		g.Go(func() error {
+			if gctx.Err() != nil {
+				// Another blob failed: start nothing more. g.Wait has its error.
+				return nil
+			}
 			up, err := c.uploadBlob(gctx, repo, blob.source, blob.desc, opts.UploadOptions, scopes)
 			mu.Lock()
 			defer mu.Unlock()

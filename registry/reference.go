@@ -34,7 +34,7 @@ func ParseReference(s string) (Reference, error) {
 	if i := strings.IndexByte(name, '@'); i >= 0 {
 		d, err := digest.Parse(name[i+1:])
 		if err != nil {
-			return ref, fmt.Errorf("invalid reference %q: digest %q: %w", s, name[i+1:], err)
+			return ref, fmt.Errorf("invalid reference %s: digest %s: %w", echo(s), echo(name[i+1:]), err)
 		}
 		ref.Digest = d
 		name = name[:i]
@@ -43,14 +43,14 @@ func ParseReference(s string) (Reference, error) {
 		ref.Tag = name[i+1:]
 		name = name[:i]
 		if !tagRegexp.MatchString(ref.Tag) {
-			return ref, fmt.Errorf("invalid reference %q: tag %q must match %s", s, ref.Tag, reference.TagRegexp)
+			return ref, fmt.Errorf("invalid reference %s: tag %s must match %s", echo(s), echo(ref.Tag), reference.TagRegexp)
 		}
 	}
 	if ref.Tag == "" && ref.Digest == "" {
-		return ref, fmt.Errorf("invalid reference %q: want repository:tag or repository@digest", s)
+		return ref, fmt.Errorf("invalid reference %s: want repository:tag or repository@digest", echo(s))
 	}
 	if err := ValidateRepository(name); err != nil {
-		return ref, fmt.Errorf("invalid reference %q: %w", s, err)
+		return ref, fmt.Errorf("invalid reference %s: %w", echo(s), err)
 	}
 	ref.Repository = name
 	return ref, nil
@@ -62,9 +62,9 @@ func ValidateRepository(s string) error {
 	case s == "":
 		return fmt.Errorf("repository name is empty")
 	case len(s) > reference.RepositoryNameTotalLengthMax:
-		return fmt.Errorf("repository name %q is longer than %d characters", s, reference.RepositoryNameTotalLengthMax)
+		return fmt.Errorf("repository name %s is longer than %d characters", echo(s), reference.RepositoryNameTotalLengthMax)
 	case !repositoryRegexp.MatchString(s):
-		return fmt.Errorf("repository name %q is invalid: lowercase letters, digits and separators (. _ __ -) in path components joined by /", s)
+		return fmt.Errorf("repository name %s is invalid: lowercase letters, digits and separators (. _ __ -) in path components joined by /", echo(s))
 	}
 	return nil
 }

@@ -103,7 +103,7 @@ func (c *Client) fallbackIndex(ctx context.Context, repo string, d digest.Digest
 	empty := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	m, err := c.fetchManifest(ctx, repo, referrersTag(d), []string{ocispec.MediaTypeImageIndex}, scopes)
 	if err != nil {
-		if HasCode(err, "MANIFEST_UNKNOWN", CodeNotFound) {
+		if HasCode(err, CodeManifestUnknown, CodeNotFound) {
 			return empty, StatusOf(err), nil
 		}
 		return empty, StatusOf(err), err

@@ -3,13 +3,15 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"net/url"
+	"time"
 )
 
 // request is one registry HTTP request as the client means it; send turns
-// it into one or two attempts on the wire.
+// it into one or more attempts on the wire.
 type request struct {
 	op       string
 	method   string
@@ -24,7 +26,21 @@ type request struct {
 	// may have left bytes in its session, so sending it again as it was
 	// is wrong; the upload resumes or restarts instead.
 	noRetry bool
+	// opensSession marks a request that may open an upload session (a POST
+	// to /blobs/uploads/). It outlives its call by cleanupTimeout: one cut
+	// on its way may still reach the registry (over HTTP/2 it often does)
+	// and open a session no one would close; let through, its Location
+	// tells the caller what to abandon.
+	opensSession bool
+	// tries is the attempt budget of the request; nil gives it one of its
+	// own. A caller that sends the same request again from a loop of its
+	// own (a blob GET resumed after a cut, a PUT started over) passes one
+	// budget to every send, so the policy's attempts bound them all.
+	tries *tries
 }
+
+// tries counts the attempts of one request, whichever loop makes them.
+type tries struct{ n int }
 
 // bodySource opens a request body; attempt counts from 1, so a source can
 // hand over a reader it already holds on the first attempt and reopen on a
@@ -33,12 +49,20 @@ type bodySource func(attempt int) (io.ReadCloser, error)
 
 // send sends r, answering one auth challenge and retrying as the client's
 // policy says, and returns the response; a non-2xx status is not an error
-// here. The caller must close the body.
+// here. The caller must close the body. A call that has ended (it failed
+// elsewhere, or the test is over) starts no request.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if err := checked(ctx); err != nil {
 		return nil, err
 	}
-	for try := 1; ; try++ {
+	if r.tries == nil {
+		r.tries = &tries{}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, canceled(r.op, err)
+		}
+		r.tries.n++
 		resp, err := c.sendAuthorized(ctx, r)
 		if r.noRetry {
 			return resp, err
@@ -47,23 +71,31 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 		if resp != nil {
 			status, header = resp.StatusCode, resp.Header
 		}
-		if !c.canRetry(ctx, try, status, err) {
+		if !c.canRetry(ctx, r.tries.n, status, err) {
 			return resp, err
 		}
 		if resp != nil {
 			closeBody(resp)
 		}
-		if werr := c.waitRetry(ctx, r.op, try, status, header, err); werr != nil {
+		if werr := c.waitRetry(ctx, r.op, r.tries.n, status, header, err); werr != nil {
 			return nil, werr
 		}
 	}
 }
 
+// canceled is the failure of a request the call did not start, or stopped,
+// because the call ended first.
+func canceled(op string, err error) *Error {
+	return &Error{Op: op, Code: CodeCanceled, Message: "the call ended before the request", Err: err}
+}
+
 // sendAuthorized sends r once, or twice when the first answer is an auth
-// challenge the client can meet.
+// challenge the client can meet. Only the registry's own origin is
+// answered: a 401 from anywhere else (an upload front, a storage redirect,
+// a Link) fails the request, so no realm it names gets credentials.
 func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
-		info := &RequestInfo{Op: r.op, Name: r.route.name, Expected: r.expected}
+		info := &RequestInfo{Op: r.op, Name: r.route.name, Expected: r.expected, call: ctx}
 		resp, err := c.attempt(ctx, r, info, attempt)
 		if err != nil {
 			return nil, err
@@ -71,8 +103,12 @@ func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response
 		if resp.StatusCode != http.StatusUnauthorized || r.noAuth || attempt > 1 {
 			return resp, nil
 		}
-		sent, _ := strings.CutPrefix(resp.Request.Header.Get("Authorization"), "Bearer ")
-		retry, err := c.auth.Challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, sent)
+		if !sameOrigin(resp.Request.URL, c.base) {
+			err := foreignChallenge(r.op, r.method, resp.Request.URL)
+			closeBody(resp)
+			return nil, err
+		}
+		retry, err := c.auth.Challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, resp.Request.Header.Get("Authorization"))
 		if err != nil {
 			closeBody(resp)
 			return nil, err
@@ -87,12 +123,25 @@ func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response
 	}
 }
 
+// foreignChallenge is the failure of a request that another origin than
+// the registry's answered with 401. Its message names the origin only: the
+// path may hold an upload's state.
+func foreignChallenge(op, method string, u *url.URL) *Error {
+	origin := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+	return &Error{Op: op, Status: http.StatusUnauthorized, Code: CodeForeignChallenge,
+		Message: fmt.Sprintf("%s to %s answered 401: a challenge from another origin than the registry's is not answered, so no credentials go there", method, origin)}
+}
+
 // attempt sends r once. Until a response owns them, the request's timeout
 // and its body are released here, on every way out.
 func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, attempt int) (_ *http.Response, err error) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
+	if r.opensSession {
+		actx, cancel = outlive(ctx, cleanupTimeout)
+	}
 	if c.cfg.Timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		tctx, tcancel := context.WithTimeout(actx, c.cfg.Timeout)
+		actx, cancel = tctx, chain(tcancel, cancel)
 	}
 	var body io.ReadCloser
 	defer func() {
@@ -134,6 +183,23 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// outlive returns a context with ctx's values that ends grace after ctx
+// ends, or when its cancel function is called.
+func outlive(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return out, func() { stop(); cancel() }
+}
+
+// chain calls each function, in order.
+func chain(fs ...context.CancelFunc) context.CancelFunc {
+	return func() {
+		for _, f := range fs {
+			f()
+		}
+	}
 }
 
 // setHeaders adds the user's headers (to the registry only), the

@@ -22,6 +22,17 @@ type RequestInfo struct {
 	// it is going to answer with credentials: that 401 is the protocol's
 	// challenge, not a failure.
 	Challenged bool
+
+	// call is the context of the call the request belongs to, without
+	// the request's own timeout.
+	call context.Context
+}
+
+// CallEnded tells whether the call the request belongs to has ended (it
+// failed elsewhere, or the test is over): a request that fails then was
+// stopped by its own call, not by the registry or the network.
+func (ri *RequestInfo) CallEnded() bool {
+	return ri.call != nil && ri.call.Err() != nil
 }
 
 // ExpectedStatus tells whether status belongs to a normal flow of this request.

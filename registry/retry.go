@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"time"
 )
 
@@ -71,18 +70,6 @@ type Retry struct {
 	Wait   time.Duration // how long the client waits before the next attempt
 }
 
-// retryCounter counts the retries of one call; see CountRetries.
-type retryCounter struct{ n atomic.Int64 }
-
-type retryCounterKey struct{}
-
-// CountRetries returns a context that counts the retries of the calls made
-// with it, and a function that reads the count.
-func CountRetries(ctx context.Context) (context.Context, func() int) {
-	c := &retryCounter{}
-	return context.WithValue(ctx, retryCounterKey{}, c), func() int { return int(c.n.Load()) }
-}
-
 // retryReason tells whether a failure is worth another attempt under the
 // client's policy, and names it.
 func (c *Client) retryReason(ctx context.Context, status int, err error) (string, bool) {
@@ -124,9 +111,7 @@ func (c *Client) waitRetry(ctx context.Context, op string, try, status int, head
 		header = re.header
 	}
 	wait := c.retryDelay(try, header)
-	if counter, _ := ctx.Value(retryCounterKey{}).(*retryCounter); counter != nil {
-		counter.n.Add(1)
-	}
+	count(ctx, retriesKey{})
 	if c.cfg.OnRetry != nil {
 		c.cfg.OnRetry(ctx, Retry{Op: op, Reason: reason, Wait: wait})
 	}

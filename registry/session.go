@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -43,7 +44,8 @@ func (c *Client) CancelUpload(ctx context.Context, location string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	return c.deleteSession(ctx, s, []string{auth.PushScope(s.repo)}, false)
+	status, _, err := c.deleteSession(ctx, s, []string{auth.PushScope(s.repo)}, false)
+	return status, err
 }
 
 // UploadStatus asks a session how many bytes it holds.
@@ -81,9 +83,10 @@ func (c *Client) sessionFor(location string) (*uploadSession, error) {
 func (c *Client) startUpload(ctx context.Context, repo string, scopes []string) (int, *uploadSession, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpUploadStart, method: http.MethodPost,
-		route:  c.uploadsRoute(repo, nil),
-		scopes: scopes,
-		header: http.Header{"Content-Length": {"0"}},
+		route:        c.uploadsRoute(repo, nil),
+		scopes:       scopes,
+		header:       http.Header{"Content-Length": {"0"}},
+		opensSession: true,
 	})
 	if err != nil {
 		return 0, nil, err
@@ -92,11 +95,25 @@ func (c *Client) startUpload(ctx context.Context, repo string, scopes []string) 
 	if err := expect(resp, OpUploadStart, http.StatusAccepted); err != nil {
 		return resp.StatusCode, nil, err
 	}
-	loc, err := location(OpUploadStart, resp)
+	s, err := c.openedSession(ctx, OpUploadStart, repo, resp, scopes)
+	return resp.StatusCode, s, err
+}
+
+// openedSession is the session a 202 opened, at its Location. When the call
+// ended while the request was on its way (it failed elsewhere, or the test
+// is over), the session is abandoned at once: the request that opened it
+// outlives its call for this (see request.opensSession).
+func (c *Client) openedSession(ctx context.Context, op, repo string, resp *http.Response, scopes []string) (*uploadSession, error) {
+	loc, err := location(op, resp)
 	if err != nil {
-		return resp.StatusCode, nil, err
+		return nil, err
 	}
-	return resp.StatusCode, &uploadSession{repo: repo, location: loc}, nil
+	s := &uploadSession{repo: repo, location: loc}
+	if err := ctx.Err(); err != nil {
+		c.abandon(ctx, s, scopes)
+		return nil, canceled(op, err)
+	}
+	return s, nil
 }
 
 // patchUpload sends one PATCH of size bytes at offset and returns the
@@ -130,7 +147,9 @@ func (c *Client) patchUpload(ctx context.Context, s *uploadSession, body bodySou
 
 // completeUpload closes a session with PUT ?digest=, sending body (the
 // whole blob, for monolithic uploads) or nothing.
-func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocispec.Descriptor, body bodySource, scopes []string) (int, string, error) {
+// budget is the attempt budget of the request that carries the blob, shared
+// with the requests that carried it before when the upload started over.
+func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocispec.Descriptor, body bodySource, scopes []string, budget *tries) (int, string, error) {
 	u := *s.location
 	// Append rather than re-encode: the session URL is the registry's, opaque.
 	if u.RawQuery != "" {
@@ -145,6 +164,7 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 		// A PUT with the blob may leave bytes in the session: the upload
 		// starts over in a new one instead.
 		noRetry: body != nil,
+		tries:   budget,
 	}
 	if body == nil {
 		r.header.Set("Content-Length", "0")
@@ -152,7 +172,7 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 	// A failed PUT leaves the session open on most registries; one that
 	// carried the blob is not sent again as it was, the upload starts over.
 	failed := func(status int, err error) (int, string, error) {
-		c.abandon(ctx, s, scopes)
+		err = c.abandoned(ctx, s, scopes, err)
 		if body != nil {
 			err = restartable(err)
 		}
@@ -231,7 +251,7 @@ func checkHeld(op string, resp *http.Response, sent int64) error {
 		return err
 	}
 	if last+1 != sent {
-		return &Error{Op: op, Status: resp.StatusCode, Code: "BLOB_UPLOAD_INVALID",
+		return &Error{Op: op, Status: resp.StatusCode, Code: CodeBlobUploadInvalid,
 			Message: fmt.Sprintf("registry holds %d bytes of the upload, %d were sent", last+1, sent)}
 	}
 	return nil
@@ -247,53 +267,93 @@ const cleanupTimeout = 5 * time.Second
 const maxCleanupRounds = 12
 
 // abandon deletes a session that will not be completed, so none is left
-// behind on the registry. It runs even when ctx is done (the test ended
-// mid-upload), on a deadline of its own (cleanupTimeout). A failure here is not the
-// caller's failure.
-func (c *Client) abandon(ctx context.Context, s *uploadSession, scopes []string) {
+// behind on the registry, and tells whether it is closed. It runs even
+// when ctx is done (the test ended mid-upload), on a deadline of its own
+// (cleanupTimeout), and keeps trying within it whatever the retry policy:
+// a proxy's 502 or 504, a 429 or a dropped connection does not leave the
+// session open. A session it could not close is counted for the call (see
+// CountLeftOpen); its failure is not the caller's failure.
+func (c *Client) abandon(ctx context.Context, s *uploadSession, scopes []string) bool {
 	if s == nil {
-		return
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	// A 416 means the location is stale: a request cut short left the
-	// registry holding bytes the URL's state does not know of (distribution
-	// checks _state), and it may still be writing them. Ask the session
-	// where it stands and delete that, a bounded number of times.
 	wait := 25 * time.Millisecond
 	for range maxCleanupRounds {
-		if status, _ := c.deleteSession(ctx, s, scopes, true); status != http.StatusRequestedRangeNotSatisfiable {
-			return
-		}
-		// Give the registry time to see the cut request end.
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return
+		status, header, err := c.deleteSession(ctx, s, scopes, true)
+		switch {
+		case err == nil, status == http.StatusNotFound:
+			return true
+		case status == http.StatusRequestedRangeNotSatisfiable:
+			// The location is stale: a request cut short left the registry
+			// holding bytes the URL's state does not know of (distribution
+			// checks _state), and it may still be writing them. Ask the
+			// session where it stands, and delete that.
+			if !pause(ctx, wait) {
+				return leftOpen(ctx)
+			}
+			_, _, next, serr := c.sessionStatus(ctx, s, scopes)
+			if serr == nil {
+				s = next
+			}
+		case status == http.StatusTooManyRequests || status >= 500 || (status == 0 && ctx.Err() == nil):
+			d := wait
+			if after, ok := retryAfter(header); ok {
+				d = after
+			}
+			if !pause(ctx, d) {
+				return leftOpen(ctx)
+			}
+		default:
+			// Refused for good (401, 403, 405): nothing more to try.
+			return leftOpen(ctx)
 		}
 		wait = min(2*wait, 500*time.Millisecond)
-		_, _, next, err := c.sessionStatus(ctx, s, scopes)
-		if err != nil {
-			return
-		}
-		s = next
+	}
+	return leftOpen(ctx)
+}
+
+// abandoned abandons s, which failed with err, and returns err, saying so
+// when s stays open.
+func (c *Client) abandoned(ctx context.Context, s *uploadSession, scopes []string, err error) error {
+	var re *Error
+	if c.abandon(ctx, s, scopes) || !errors.As(err, &re) {
+		return err
+	}
+	noted := *re
+	noted.Message += "; its upload session could not be closed"
+	return &noted
+}
+
+// pause waits d, or less when ctx ends first, and tells whether it waited.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
-// deleteSession sends DELETE for a session and returns the status, 0 if
-// none came. Cleaning up, a 404 (already gone) or a 416 (stale location)
-// is part of the flow, not a failure.
-func (c *Client) deleteSession(ctx context.Context, s *uploadSession, scopes []string, cleaningUp bool) (int, error) {
+// deleteSession sends DELETE for a session and returns the status (0 if
+// none came) and the response's header. Cleaning up, a 404 (already gone)
+// or a 416 (stale location) is part of the flow, not a failure, and the
+// caller retries on its own terms.
+func (c *Client) deleteSession(ctx context.Context, s *uploadSession, scopes []string, cleaningUp bool) (int, http.Header, error) {
 	r := &request{op: OpUploadCancel, method: http.MethodDelete, route: c.sessionRoute(s), scopes: scopes}
 	if cleaningUp {
 		r.expected = []int{http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable}
+		r.noRetry = true
 	}
 	resp, err := c.send(ctx, r)
 	if err != nil {
-		return 0, err
+		return StatusOf(err), nil, err
 	}
 	defer closeBody(resp)
-	return resp.StatusCode, expect(resp, OpUploadCancel, http.StatusNoContent, http.StatusOK, http.StatusAccepted)
+	return resp.StatusCode, resp.Header, expect(resp, OpUploadCancel, http.StatusNoContent, http.StatusOK, http.StatusAccepted)
 }
 
 // location reads a response's Location, relative or absolute, resolved

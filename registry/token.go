@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -67,23 +69,40 @@ const maxTokenLifetime = 24 * time.Hour
 // access_token as OAuth2 names it) and how long it lives.
 func parseTokenResponse(raw []byte) (string, time.Duration, error) {
 	var body struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
+		Token       string          `json:"token"`
+		AccessToken string          `json:"access_token"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
 	}
 	if !json.Valid(raw) {
 		return "", 0, errors.New("token response is not JSON")
 	}
 	if json.Unmarshal(raw, &body) != nil {
-		return "", 0, errors.New("token response is not an object with a string token and a numeric expires_in")
+		return "", 0, errors.New("token response is not an object with a string token")
 	}
 	token := cmp.Or(body.Token, body.AccessToken)
 	if token == "" {
 		return "", 0, errors.New("token response has neither token nor access_token")
 	}
-	lifetime := defaultTokenLifetime
-	if body.ExpiresIn > 0 {
-		lifetime = time.Duration(min(body.ExpiresIn, int64(maxTokenLifetime/time.Second))) * time.Second
+	return token, tokenLifetime(body.ExpiresIn), nil
+}
+
+// tokenLifetime reads expires_in: seconds, as the spec's integer, or as the
+// fractions and numeric strings realms also send; anything else, or none,
+// is the spec's default. A token is never refused for how its life is written.
+func tokenLifetime(raw json.RawMessage) time.Duration {
+	var seconds float64
+	if json.Unmarshal(raw, &seconds) != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return defaultTokenLifetime
+		}
+		var err error
+		if seconds, err = strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+			return defaultTokenLifetime
+		}
 	}
-	return token, lifetime, nil
+	if !(seconds > 0) { // NaN too
+		return defaultTokenLifetime
+	}
+	return time.Duration(min(seconds, maxTokenLifetime.Seconds()) * float64(time.Second))
 }

@@ -44,7 +44,7 @@ func (o UploadOptions) Validate() error {
 	switch o.Mode {
 	case "", UploadMonolithic, UploadStream, UploadChunked, UploadPost:
 	default:
-		return fmt.Errorf(`option "upload" must be one of monolithic, stream, chunked, post; got %q`, o.Mode)
+		return fmt.Errorf(`option "upload" must be one of monolithic, stream, chunked, post; got %s`, echo(string(o.Mode)))
 	}
 	if o.ChunkSize < 0 {
 		return fmt.Errorf(`option "chunkSize" must be above 0; got %d`, o.ChunkSize)
@@ -113,7 +113,7 @@ func uploadScopes(repo, mountFrom string) []string {
 func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, desc ocispec.Descriptor, opts UploadOptions, scopes []string) (*UploadResult, error) {
 	res := &UploadResult{Digest: desc.Digest.String(), Size: desc.Size}
 	if err := desc.Digest.Validate(); err != nil {
-		return res, fmt.Errorf("upload to %s: blob digest %q: %w", repo, desc.Digest, err)
+		return res, fmt.Errorf("upload to %s: blob digest %s: %w", repo, echo(string(desc.Digest)), err)
 	}
 	if opts.SkipExisting {
 		exists, status, _, err := c.headBlob(ctx, repo, desc.Digest, true, scopes)
@@ -124,77 +124,97 @@ func (c *Client) uploadBlob(ctx context.Context, repo string, blob BlobSource, d
 		}
 	}
 	start := time.Now()
+	var opened *uploadSession
 	if opts.MountFrom != "" && opts.MountFrom != repo {
-		mounted, status, location, err := c.mountBlob(ctx, repo, desc.Digest, opts.MountFrom, scopes)
-		res.Status = status
-		if err != nil {
-			return res, err
-		}
-		if mounted {
-			res.Mounted, res.Location = true, location
+		mount, err := c.mountBlob(ctx, repo, desc.Digest, opts.MountFrom, scopes)
+		res.Status = mount.status
+		switch {
+		case mount.mounted:
+			res.Mounted, res.Location = true, mount.location
 			c.report(ctx, Transfer{Direction: DirectionPush, Repository: repo, Digest: res.Digest,
 				Duration: time.Since(start), Mounted: true})
 			return res, nil
+		case err != nil && ctx.Err() != nil:
+			return res, err
 		}
+		// Not mounted: the upload goes on, as docker's does, in the session
+		// a 202 opened, or in a new one when the mount failed.
+		opened = mount.session
 	}
 	start = time.Now()
 	var err error
-	res.Status, res.Location, err = c.uploadBytes(ctx, repo, blob, desc, opts, scopes)
+	res.Status, res.Location, err = c.uploadBytes(ctx, repo, blob, desc, opts, scopes, opened)
 	c.report(ctx, Transfer{Direction: DirectionPush, Repository: repo, Digest: res.Digest,
 		Bytes: desc.Size, Duration: time.Since(start), Err: err})
 	return res, err
 }
 
 // uploadBytes sends a blob's bytes in the chosen mode and returns the final
-// status and the blob's location.
-func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, desc ocispec.Descriptor, opts UploadOptions, scopes []string) (int, string, error) {
+// status and the blob's location. opened is a session the registry opened
+// already (a mount it answered with 202), or nil.
+func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, desc ocispec.Descriptor, opts UploadOptions, scopes []string, opened *uploadSession) (int, string, error) {
 	whole := func(int) (io.ReadCloser, error) { return blob.Open(ctx) }
-	switch opts.Mode {
-	case UploadPost:
-		return c.startingOver(ctx, func() (int, string, error) { return c.uploadPost(ctx, repo, desc, whole, scopes) })
-	case UploadMonolithic:
-		return c.startingOver(ctx, func() (int, string, error) { return c.uploadMonolithic(ctx, repo, desc, whole, scopes) })
+	switch {
+	case opts.Mode == UploadPost && opened == nil:
+		return c.startingOver(ctx, func(budget *tries) (int, string, error) {
+			return c.uploadPost(ctx, repo, desc, whole, scopes, budget)
+		})
+	case opts.Mode == UploadMonolithic, opts.Mode == UploadPost:
+		// A post upload in a session already open is a monolithic one.
+		return c.startingOver(ctx, func(budget *tries) (int, string, error) {
+			session := opened
+			opened = nil // a start over opens a new one
+			return c.uploadMonolithic(ctx, repo, session, desc, whole, scopes, budget)
+		})
 	}
-	status, session, err := c.startUpload(ctx, repo, scopes)
+	status, session := http.StatusAccepted, opened
+	if session == nil {
+		var err error
+		if status, session, err = c.startUpload(ctx, repo, scopes); err != nil {
+			return status, "", err
+		}
+	}
+	chunkSize, ranged := desc.Size, false
+	if opts.Mode == UploadChunked {
+		chunkSize, ranged = opts.ChunkSize, true
+	}
+	status, session, err := c.patchChunks(ctx, session, blob, desc.Size, chunkSize, ranged, scopes)
 	if err != nil {
-		return status, "", err
+		return status, "", c.abandoned(ctx, session, scopes, err)
 	}
-	if opts.Mode == UploadStream {
-		status, session, err = c.patchChunks(ctx, session, blob, desc.Size, desc.Size, false, scopes)
-	} else {
-		status, session, err = c.patchChunks(ctx, session, blob, desc.Size, opts.ChunkSize, true, scopes)
-	}
-	if err != nil {
-		c.abandon(ctx, session, scopes)
-		return status, "", err
-	}
-	return c.completeUpload(ctx, session, desc, nil, scopes)
+	return c.completeUpload(ctx, session, desc, nil, scopes, nil)
 }
 
 // startingOver runs an upload whose PUT may carry the whole blob, starting
 // it over in a new session when that PUT failed and the retry policy
 // allows: the registry may hold part of the first body, so the PUT is not
 // sent again as it was. The failed upload has cancelled its session; other
-// requests were retried where they failed.
-func (c *Client) startingOver(ctx context.Context, upload func() (int, string, error)) (int, string, error) {
-	for try := 1; ; try++ {
-		status, location, err := upload()
-		if err == nil || !mayRestart(err) || !c.canRetry(ctx, try, StatusOf(err), err) {
+// requests were retried where they failed. Every request that carries the
+// blob shares one attempt budget.
+func (c *Client) startingOver(ctx context.Context, upload func(*tries) (int, string, error)) (int, string, error) {
+	budget := &tries{}
+	for {
+		status, location, err := upload(budget)
+		if err == nil || !mayRestart(err) || !c.canRetry(ctx, budget.n, StatusOf(err), err) {
 			return status, location, err
 		}
-		if werr := c.waitRetry(ctx, OpUploadComplete, try, StatusOf(err), nil, err); werr != nil {
+		if werr := c.waitRetry(ctx, OpUploadComplete, budget.n, StatusOf(err), nil, err); werr != nil {
 			return status, "", werr
 		}
 	}
 }
 
-// uploadMonolithic opens a session and closes it with a PUT of the whole blob.
-func (c *Client) uploadMonolithic(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string) (int, string, error) {
-	status, session, err := c.startUpload(ctx, repo, scopes)
-	if err != nil {
-		return status, "", err
+// uploadMonolithic closes a session with a PUT of the whole blob, in the
+// session given or in one it opens.
+func (c *Client) uploadMonolithic(ctx context.Context, repo string, session *uploadSession, desc ocispec.Descriptor, whole bodySource, scopes []string, budget *tries) (int, string, error) {
+	if session == nil {
+		status, opened, err := c.startUpload(ctx, repo, scopes)
+		if err != nil {
+			return status, "", err
+		}
+		session = opened
 	}
-	return c.completeUpload(ctx, session, desc, whole, scopes)
+	return c.completeUpload(ctx, session, desc, whole, scopes, budget)
 }
 
 // uploadPost sends the blob in the POST that opens the session, with its
@@ -202,13 +222,14 @@ func (c *Client) uploadMonolithic(ctx context.Context, repo string, desc ocispec
 // or open a session (202); then the Range they report says whether the body
 // was kept, and the PUT that closes the session carries the body again
 // only if it was not.
-func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string) (int, string, error) {
+func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string, budget *tries) (int, string, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpUploadStart, method: http.MethodPost,
 		route:  c.uploadsRoute(repo, url.Values{"digest": {desc.Digest.String()}}),
 		scopes: scopes,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		body:   whole, size: desc.Size,
+		opensSession: true, tries: budget,
 	})
 	if err != nil {
 		return 0, "", err
@@ -220,15 +241,14 @@ func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descr
 	if resp.StatusCode == http.StatusCreated {
 		return resp.StatusCode, c.blobLocation(repo, desc.Digest, resp), nil
 	}
-	loc, err := location(OpUploadStart, resp)
+	session, err := c.openedSession(ctx, OpUploadStart, repo, resp, scopes)
 	if err != nil {
 		return resp.StatusCode, "", err
 	}
-	session := &uploadSession{repo: repo, location: loc}
 	// "0-0" is what registries say of an empty session and of one holding a
 	// single byte; below two bytes, send the body again to be sure.
 	if _, ranged, _ := rangeEnd(OpUploadStart, resp); desc.Size > 1 && ranged && checkHeld(OpUploadStart, resp, desc.Size) == nil {
-		return c.completeUpload(ctx, session, desc, nil, scopes)
+		return c.completeUpload(ctx, session, desc, nil, scopes, budget)
 	}
-	return c.completeUpload(ctx, session, desc, whole, scopes)
+	return c.completeUpload(ctx, session, desc, whole, scopes, budget)
 }

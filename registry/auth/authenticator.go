@@ -72,14 +72,19 @@ func (a *Authenticator) Authorize(ctx context.Context, req *http.Request, scopes
 	return nil
 }
 
-// Challenged handles a 401's challenges and tells whether the request is
-// worth one more attempt. sent is the bearer token the refused request
-// carried, "" if none: only that token is known bad, and a fresher one that
-// a concurrent request fetched meanwhile is reused instead of fetching again.
+// Challenged handles the challenges of a 401 from the registry's own origin
+// and tells whether the request is worth one more attempt. sent is the
+// Authorization the refused request carried, "" if none. Only what was sent
+// is known bad: refused Basic credentials are not sent again (they would be
+// refused again, doubling every request), and a refused bearer token is
+// replaced, unless a concurrent request already fetched a fresher one.
+// A 401 from any other origin must never reach here: its realm would get
+// the credentials.
 func (a *Authenticator) Challenged(ctx context.Context, headers []string, scopes []string, sent string) (bool, error) {
 	if a.creds.Token != "" {
 		return false, nil
 	}
+	refused, _ := strings.CutPrefix(sent, "Bearer ")
 	for _, c := range parseChallenges(headers) {
 		switch c.scheme {
 		case "bearer":
@@ -95,14 +100,14 @@ func (a *Authenticator) Challenged(ctx context.Context, headers []string, scopes
 			if s := c.params["scope"]; s != "" {
 				all = append(append([]string(nil), scopes...), strings.Fields(s)...)
 			}
-			if _, err := a.tokens.get(ctx, realm, service, all, sent); err != nil {
+			if _, err := a.tokens.get(ctx, realm, service, all, refused); err != nil {
 				return false, err
 			}
 			// Cache under the scopes callers will ask with, too.
 			a.tokens.alias(realm, service, scopes, all)
 			return true, nil
 		case "basic":
-			if !a.HasCredentials() {
+			if !a.HasCredentials() || strings.HasPrefix(sent, "Basic ") {
 				continue
 			}
 			a.mu.Lock()
