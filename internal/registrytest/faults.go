@@ -67,9 +67,13 @@ type Fault struct {
 	Body        []byte
 	ContentType string
 	// Location rewrites the answer's Location to this origin
-	// (scheme://host:port); Redirect answers 307 to it.
-	Location string
-	Redirect string
+	// (scheme://host:port), scheme-relative (//host:port/...) with
+	// SchemeRelative; Redirect answers 307 to it; Link rewrites the
+	// answer's Link to it.
+	Location       string
+	SchemeRelative bool
+	Redirect       string
+	Link           string
 	// Realm rewrites the realm of the answer's WWW-Authenticate to this URL,
 	// so a test can put a proxy in front of the token service.
 	Realm string
@@ -200,7 +204,17 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && resp.Header.Get("Location") != "" {
 			origin, _ := url.Parse(f.Location)
 			loc.Scheme, loc.Host = origin.Scheme, origin.Host
-			w.Header().Set("Location", loc.String())
+			rewritten := loc.String()
+			if f.SchemeRelative {
+				rewritten = strings.TrimPrefix(rewritten, loc.Scheme+":")
+			}
+			w.Header().Set("Location", rewritten)
+		}
+	}
+	if f != nil && f.Link != "" {
+		if link := resp.Header.Get("Link"); link != "" {
+			// distribution writes the next page's path alone: <path?query>; rel="next"
+			w.Header().Set("Link", "<"+f.Link+strings.TrimPrefix(link, "<"))
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
