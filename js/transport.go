@@ -1,6 +1,7 @@
 package js
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -139,6 +140,12 @@ func (m *measurement) finish(resp *http.Response, err error) {
 		if err != nil {
 			// As k6/http: a body that broke off is a request without a status.
 			code, msg := k6Failure(err)
+			if m.info.CallEnded() {
+				// net/http reports the cause its call ended with, another
+				// request's failure: this one was only stopped, as k6/http
+				// tags a request whose context ended.
+				code, msg = k6CodeGeneric, context.Canceled.Error()
+			}
 			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagError, msg)
 			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagErrorCode, strconv.Itoa(code))
 			tm.SetSystemTagOrMetaIfEnabled(enabled, metrics.TagStatus, "0")
