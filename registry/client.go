@@ -21,6 +21,7 @@ type Client struct {
 	base *url.URL // registry base URL, without a trailing slash
 	http *http.Client
 	auth *auth.Authenticator
+	post postBodies
 }
 
 // maxRedirects bounds the redirects followed for one request; registries
@@ -51,6 +52,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:  cfg,
 		base: base,
+		post: newPostBodies(),
 		http: &http.Client{
 			Transport: transport,
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {

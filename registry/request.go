@@ -32,6 +32,12 @@ type request struct {
 	// and open a session no one would close; let through, its Location
 	// tells the caller what to abandon.
 	opensSession bool
+	// expectContinue asks the registry, for a large body, whether it will
+	// read it before the body is sent (Expect: 100-continue): a registry
+	// that answers a POST with a body without reading it (202, a session
+	// to PUT into), or a proxy that refuses the size (413), then gets none,
+	// and a proxy in front does not break on a body no one reads.
+	expectContinue bool
 	// tries is the attempt budget of the request; nil gives it one of its
 	// own. A caller that sends the same request again from a loop of its
 	// own (a blob GET resumed after a cut, a PUT started over) passes one
@@ -82,6 +88,11 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 		}
 	}
 }
+
+// expectContinueMin is the smallest body sent with Expect: 100-continue.
+// Below it the round trip the go-ahead costs is worth more than the bytes
+// it could save.
+const expectContinueMin = 1 << 20
 
 // canceled is the failure of a request the call did not start, or stopped,
 // because the call ended first.
@@ -165,6 +176,9 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 		req.ContentLength = r.size
 		// A body is never replayed by net/http: retries go through send.
 		req.GetBody = nil
+		if r.expectContinue && r.size >= expectContinueMin {
+			req.Header.Set("Expect", "100-continue")
+		}
 	}
 	// The registry's credentials and the user's headers go to the registry
 	// only; token requests carry their own.

@@ -163,8 +163,9 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 		body:   body, size: desc.Size,
 		// A PUT with the blob may leave bytes in the session: the upload
 		// starts over in a new one instead.
-		noRetry: body != nil,
-		tries:   budget,
+		noRetry:        body != nil,
+		tries:          budget,
+		expectContinue: true,
 	}
 	if body == nil {
 		r.header.Set("Content-Length", "0")
@@ -196,9 +197,9 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 // sessionStatus asks a session how many bytes it holds and where it
 // continues (distribution spec end-13): the one way the client learns
 // where to resume, after a 416 or before cancelling a stale session.
-func (c *Client) sessionStatus(ctx context.Context, s *uploadSession, scopes []string) (int, int64, *uploadSession, error) {
+func (c *Client) sessionStatus(ctx context.Context, s *uploadSession, scopes []string, expected ...int) (int, int64, *uploadSession, error) {
 	resp, err := c.send(ctx, &request{
-		op: OpUploadStatus, method: http.MethodGet, route: c.sessionRoute(s), scopes: scopes,
+		op: OpUploadStatus, method: http.MethodGet, route: c.sessionRoute(s), scopes: scopes, expected: expected,
 	})
 	if err != nil {
 		return 0, 0, nil, err
@@ -293,8 +294,12 @@ func (c *Client) abandon(ctx context.Context, s *uploadSession, scopes []string)
 			if !pause(ctx, wait) {
 				return leftOpen(ctx)
 			}
-			_, _, next, serr := c.sessionStatus(ctx, s, scopes)
-			if serr == nil {
+			// Gone meanwhile (the registry dropped the cut upload) is closed.
+			st, _, next, serr := c.sessionStatus(ctx, s, scopes, http.StatusNotFound)
+			switch {
+			case st == http.StatusNotFound:
+				return true
+			case serr == nil:
 				s = next
 			}
 		case status == http.StatusTooManyRequests || status >= 500 || (status == 0 && ctx.Err() == nil):

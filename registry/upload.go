@@ -221,15 +221,33 @@ func (c *Client) uploadMonolithic(ctx context.Context, repo string, session *upl
 // digest (distribution spec end-4b). Registries may store it at once (201)
 // or open a session (202); then the Range they report says whether the body
 // was kept, and the PUT that closes the session carries the body again
-// only if it was not.
-func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string, budget *tries) (int, string, error) {
+// only if it was not. A registry that leaves POST bodies unread gets the
+// blob in the PUT alone (see postBodies).
+func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descriptor, whole bodySource, scopes []string, budget *tries) (status int, loc string, err error) {
+	send, probing, err := c.post.sendBody(ctx)
+	if err != nil {
+		return 0, "", canceled(OpUploadStart, err)
+	}
+	if !send {
+		return c.uploadMonolithic(ctx, repo, nil, desc, whole, scopes, budget)
+	}
+	// The probe ends with the POST's answer, before the PUT: the other
+	// uploads need not wait for this blob's bytes.
+	known, kept := false, false
+	settle := func() {
+		if probing {
+			probing = false
+			c.post.learned(known, kept)
+		}
+	}
+	defer settle()
 	resp, err := c.send(ctx, &request{
 		op: OpUploadStart, method: http.MethodPost,
 		route:  c.uploadsRoute(repo, url.Values{"digest": {desc.Digest.String()}}),
 		scopes: scopes,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		body:   whole, size: desc.Size,
-		opensSession: true, tries: budget,
+		opensSession: true, tries: budget, expectContinue: true,
 	})
 	if err != nil {
 		return 0, "", err
@@ -239,6 +257,7 @@ func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descr
 		return resp.StatusCode, "", err
 	}
 	if resp.StatusCode == http.StatusCreated {
+		known, kept = true, true
 		return resp.StatusCode, c.blobLocation(repo, desc.Digest, resp), nil
 	}
 	session, err := c.openedSession(ctx, OpUploadStart, repo, resp, scopes)
@@ -246,8 +265,15 @@ func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descr
 		return resp.StatusCode, "", err
 	}
 	// "0-0" is what registries say of an empty session and of one holding a
-	// single byte; below two bytes, send the body again to be sure.
-	if _, ranged, _ := rangeEnd(OpUploadStart, resp); desc.Size > 1 && ranged && checkHeld(OpUploadStart, resp, desc.Size) == nil {
+	// single byte; below two bytes, send the body again to be sure, and
+	// learn nothing.
+	_, ranged, _ := rangeEnd(OpUploadStart, resp)
+	held := ranged && checkHeld(OpUploadStart, resp, desc.Size) == nil
+	if desc.Size > 1 {
+		known, kept = true, held
+	}
+	settle()
+	if desc.Size > 1 && held {
 		return c.completeUpload(ctx, session, desc, nil, scopes, budget)
 	}
 	return c.completeUpload(ctx, session, desc, whole, scopes, budget)

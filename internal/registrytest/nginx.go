@@ -36,6 +36,9 @@ type NginxOptions struct {
 	// Upstream proxies every request to this URL (a registry's), streaming
 	// request and response bodies instead of buffering them.
 	Upstream string
+	// RequestBuffering makes nginx read a request's whole body before it
+	// proxies it, as its default configuration does.
+	RequestBuffering bool
 	// MaxBodySize is client_max_body_size in bytes; 0 means no limit.
 	// nginx's own default, a common cause of 413s in front of a registry,
 	// is 1 MiB.
@@ -399,7 +402,7 @@ func nginxConfig(o NginxOptions, addr string, certs *tlsFiles) []byte {
 	}
 	w("    location ^~ %s { return 204; }", barrierPath)
 	if o.Upstream != "" {
-		writeProxy(w, o.Upstream)
+		writeProxy(w, o)
 	} else {
 		writeStaticAndSink(w, o)
 	}
@@ -411,15 +414,19 @@ func nginxConfig(o NginxOptions, addr string, certs *tlsFiles) []byte {
 	return []byte(b.String())
 }
 
-func writeProxy(w func(string, ...any), upstream string) {
+func writeProxy(w func(string, ...any), o NginxOptions) {
 	w("    location / {")
-	w("      proxy_pass %s;", strings.TrimSuffix(upstream, "/"))
+	w("      proxy_pass %s;", strings.TrimSuffix(o.Upstream, "/"))
 	w("      proxy_http_version 1.1;")
 	w(`      proxy_set_header Connection "";`)
 	// The registry builds its Location headers from these.
 	w("      proxy_set_header Host $http_host;")
 	w("      proxy_set_header X-Forwarded-Proto $scheme;")
-	w("      proxy_request_buffering off;")
+	if o.RequestBuffering {
+		w("      proxy_request_buffering on;")
+	} else {
+		w("      proxy_request_buffering off;")
+	}
 	w("      proxy_buffering off;")
 	w("      proxy_read_timeout 300s;")
 	w("      proxy_send_timeout 300s;")
