@@ -41,6 +41,7 @@ type FaultProxy struct {
 type Rule struct {
 	Method string // "" for any
 	Path   string // a part of the path, e.g. "/blobs/uploads/"; "" for any
+	Query  string // a part of the query, e.g. "mount="; "" for any
 	Every  int    // fault every Every-th request that matches; 0 or 1: each
 	Limit  int    // at most Limit faults; 0: no limit
 	Fault  Fault
@@ -114,7 +115,8 @@ func StartFaultProxy(t testing.TB, target string) *FaultProxy {
 	return p
 }
 
-// Add sets a rule; rules are tried in order, the first match faults.
+// Add sets a rule; rules are tried in order, the first match that is not
+// spent (see Rule.Limit) decides.
 func (p *FaultProxy) Add(r Rule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -142,11 +144,16 @@ func (p *FaultProxy) pick(r *http.Request) *Fault {
 	seen := Seen{Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization") != ""}
 	var fault *Fault
 	for _, rule := range p.rules {
-		if (rule.Method != "" && rule.Method != r.Method) || !strings.Contains(r.URL.Path, rule.Path) {
+		if (rule.Method != "" && rule.Method != r.Method) || !strings.Contains(r.URL.Path, rule.Path) ||
+			!strings.Contains(r.URL.RawQuery, rule.Query) {
+			continue
+		}
+		if rule.Limit > 0 && rule.injected >= rule.Limit {
+			// Spent: as if it were not there, so a later rule may take over.
 			continue
 		}
 		rule.matched++
-		if rule.matched%max(rule.Every, 1) != 0 || (rule.Limit > 0 && rule.injected >= rule.Limit) {
+		if rule.matched%max(rule.Every, 1) != 0 {
 			break
 		}
 		rule.injected++
