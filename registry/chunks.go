@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,9 +19,15 @@ const maxRangeRecoveries = 3
 // and a PATCH the retry policy allows again may have left some of its
 // bytes: either way, as the spec says, the client asks the session for its
 // Range and resumes from there, with ranged PATCHes.
+//
+// A registry that names a smallest chunk (OCI-Chunk-Min-Length) gets chunks
+// of at least that size, the last excepted.
 func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSource, size, chunkSize int64, ranged bool, scopes []string) (int, *uploadSession, error) {
 	src := &resumableReader{ctx: ctx, blob: blob}
 	defer src.Close()
+	if ranged {
+		chunkSize = max(chunkSize, s.minChunk)
+	}
 	status, recoveries, tries := 0, 0, 0
 	// A stream sends one PATCH even for an empty blob.
 	for offset, first := int64(0), !ranged; first || offset < size; first = false {
@@ -35,6 +42,8 @@ func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSou
 		switch {
 		case status == http.StatusRequestedRangeNotSatisfiable && recoveries < maxRangeRecoveries:
 			recoveries++
+		case status == http.StatusRequestedRangeNotSatisfiable:
+			return status, s, rangeRefused(err, recoveries, s.minChunk)
 		case c.canRetry(ctx, tries+1, status, err):
 			tries++
 			if werr := c.waitRetry(ctx, OpUploadChunk, tries, status, nil, err); werr != nil {
@@ -52,9 +61,27 @@ func (c *Client) patchChunks(ctx context.Context, s *uploadSession, blob BlobSou
 				Message: fmt.Sprintf("cannot resume: the session holds %d bytes of %d at %q", held, size, next.location)}
 		}
 		s, offset, ranged = next, held, true
-		chunkSize = min(chunkSize, size-held)
+		chunkSize = max(chunkSize, s.minChunk)
 	}
 	return status, s, nil
+}
+
+// rangeRefused is the failure of an upload whose chunks the registry kept
+// refusing with 416 though the client resumed where the registry said.
+func rangeRefused(err error, recoveries int, minChunk int64) error {
+	var re *Error
+	if !errors.As(err, &re) {
+		return err
+	}
+	out := *re
+	out.Message = fmt.Sprintf("the registry refused the chunk's range (416) %d times though the upload resumed where the registry said", recoveries+1)
+	if minChunk > 0 {
+		out.Message += fmt.Sprintf("; it asks for chunks of at least %d bytes (OCI-Chunk-Min-Length), which they were", minChunk)
+	}
+	if re.Message != "" {
+		out.Message += "; its last answer: " + re.Message
+	}
+	return &out
 }
 
 // resumableReader reads a blob once from start to end for a chunked upload,

@@ -27,6 +27,30 @@ import (
 type uploadSession struct {
 	repo     string
 	location *url.URL
+	// minChunk is the smallest chunk the registry takes but for the last
+	// (OCI-Chunk-Min-Length), 0 when it named none.
+	minChunk int64
+}
+
+// at is the session continued at another location.
+func (s *uploadSession) at(location *url.URL) *uploadSession {
+	next := *s
+	next.location = location
+	return &next
+}
+
+// maxChunkMinLength bounds what OCI-Chunk-Min-Length is believed: a chunk
+// is held in no buffer, but a registry asking for more than this asks for
+// a monolithic upload.
+const maxChunkMinLength = 1 << 30
+
+// chunkMinLength reads OCI-Chunk-Min-Length, 0 when absent or invalid.
+func chunkMinLength(resp *http.Response) int64 {
+	n, err := strconv.ParseInt(resp.Header.Get("OCI-Chunk-Min-Length"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(n, maxChunkMinLength)
 }
 
 func (c *Client) sessionRoute(s *uploadSession) route { return c.sessionAt(s.repo, s.location) }
@@ -108,7 +132,7 @@ func (c *Client) openedSession(ctx context.Context, op, repo string, resp *http.
 	if err != nil {
 		return nil, err
 	}
-	s := &uploadSession{repo: repo, location: loc}
+	s := &uploadSession{repo: repo, location: loc, minChunk: chunkMinLength(resp)}
 	if err := ctx.Err(); err != nil {
 		c.abandon(ctx, s, scopes)
 		return nil, canceled(op, err)
@@ -142,7 +166,7 @@ func (c *Client) patchUpload(ctx context.Context, s *uploadSession, body bodySou
 	if err != nil {
 		return resp.StatusCode, s, err
 	}
-	return resp.StatusCode, &uploadSession{repo: s.repo, location: loc}, nil
+	return resp.StatusCode, s.at(loc), nil
 }
 
 // completeUpload closes a session with PUT ?digest=, sending body (the
@@ -220,7 +244,7 @@ func (c *Client) sessionStatus(ctx context.Context, s *uploadSession, scopes []s
 	}
 	next := s
 	if loc, err := location(OpUploadStatus, resp); err == nil {
-		next = &uploadSession{repo: s.repo, location: loc}
+		next = s.at(loc)
 	}
 	return resp.StatusCode, held, next, nil
 }

@@ -42,9 +42,12 @@ type Rule struct {
 	Method string // "" for any
 	Path   string // a part of the path, e.g. "/blobs/uploads/"; "" for any
 	Query  string // a part of the query, e.g. "mount="; "" for any
-	Every  int    // fault every Every-th request that matches; 0 or 1: each
-	Limit  int    // at most Limit faults; 0: no limit
-	Fault  Fault
+	// Match, when set, must hold too: a test's own predicate, e.g. on a
+	// request's headers.
+	Match func(*http.Request) bool
+	Every int // fault every Every-th request that matches; 0 or 1: each
+	Limit int // at most Limit faults; 0: no limit
+	Fault Fault
 
 	matched, injected int
 }
@@ -78,6 +81,9 @@ type Fault struct {
 	// Realm rewrites the realm of the answer's WWW-Authenticate to this URL,
 	// so a test can put a proxy in front of the token service.
 	Realm string
+	// Header is added to the forwarded answer, e.g. a header the registry
+	// does not send.
+	Header http.Header
 	// Before runs before the request is answered, e.g. to kill the registry.
 	Before func()
 }
@@ -145,7 +151,7 @@ func (p *FaultProxy) pick(r *http.Request) *Fault {
 	var fault *Fault
 	for _, rule := range p.rules {
 		if (rule.Method != "" && rule.Method != r.Method) || !strings.Contains(r.URL.Path, rule.Path) ||
-			!strings.Contains(r.URL.RawQuery, rule.Query) {
+			!strings.Contains(r.URL.RawQuery, rule.Query) || (rule.Match != nil && !rule.Match(r)) {
 			continue
 		}
 		if rule.Limit > 0 && rule.injected >= rule.Limit {
@@ -216,6 +222,11 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 				rewritten = strings.TrimPrefix(rewritten, loc.Scheme+":")
 			}
 			w.Header().Set("Location", rewritten)
+		}
+	}
+	if f != nil {
+		for k, vs := range f.Header {
+			w.Header()[k] = vs
 		}
 	}
 	if f != nil && f.Link != "" {
