@@ -33,6 +33,8 @@ CHROMIUM := /usr/bin/chromium
 # bench-compare) and iperf3 (bench-compare's loopback limit).
 NGINX    := /usr/sbin/nginx
 IPERF3   := /usr/bin/iperf3
+# Debian's haproxy: the proxy the tests cut requests with.
+HAPROXY  := /usr/sbin/haproxy
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export REGISTRY_BIN := $(REGISTRY)
@@ -41,6 +43,7 @@ export K6_BIN       := $(K6)
 export CRANE_BIN    := $(CRANE)
 export CHROMIUM_BIN := $(CHROMIUM)
 export NGINX_BIN    := $(NGINX)
+export HAPROXY_BIN  := $(HAPROXY)
 export K6_NO_USAGE_REPORT := true
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum
@@ -51,7 +54,7 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 .PHONY: tools
-tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) $(CHROMIUM) $(NGINX) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq, chromium, nginx
+tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) $(CHROMIUM) $(NGINX) $(HAPROXY) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq, chromium, nginx, haproxy
 
 $(XK6): tools/go.mod tools/go.sum
 	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
@@ -71,6 +74,10 @@ $(CHROMIUM):
 $(NGINX):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'nginx=1.22.*'
+
+$(HAPROXY):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'haproxy=2.6.*'
 
 $(IPERF3):
 	$(SUDO) apt-get update -qq

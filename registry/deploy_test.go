@@ -71,3 +71,44 @@ func TestPostUploadsBehindNginx(t *testing.T) {
 		})
 	}
 }
+
+// A proxy that cuts a request mid-body makes one failure, whichever way
+// the cut reaches net/http (an EOF, or the connection closed under a body
+// still being written): always CONNECTION_RESET.
+func TestACutBehindHAProxyHasOneCode(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{})
+	hp := registrytest.StartHAProxy(t, registrytest.HAProxyOptions{Upstream: reg.URL,
+		Rules: []string{"http-request reject if { method PATCH }"}})
+	c, err := registry.New(registry.Config{URL: hp.URL})
+	require.NoError(t, err)
+	codes := map[string]int{}
+	for run := range 20 {
+		_, err := c.Push(context.Background(), "cut/app:1", testImage(t, uint64(2000+run), 4<<20), registry.PushOptions{})
+		var re *registry.Error
+		require.ErrorAs(t, err, &re)
+		codes[re.Op+" "+re.Code]++
+	}
+	assert.Equal(t, map[string]int{"upload_chunk CONNECTION_RESET": 20}, codes)
+	assertNoSessionLeft(t, reg)
+}
+
+// Post uploads behind haproxy, which passes Expect: 100-continue on: the
+// registry's 202 comes before the body is sent, and no connection is left
+// in a state that breaks the next request.
+func TestPostUploadsBehindHAProxy(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{})
+	hp := registrytest.StartHAProxy(t, registrytest.HAProxyOptions{Upstream: reg.URL})
+	c, err := registry.New(registry.Config{URL: hp.URL, Transport: &http.Transport{ExpectContinueTimeout: time.Second}})
+	require.NoError(t, err)
+	for run := range 10 {
+		img := testImage(t, uint64(3000+run), 32<<20, 32<<20)
+		_, err := c.Push(context.Background(), fmt.Sprintf("post/app:%d", run), img,
+			registry.PushOptions{Concurrency: 2, UploadOptions: registry.UploadOptions{Mode: registry.UploadPost}})
+		require.NoError(t, err, "run %d", run)
+		_, err = c.Pull(context.Background(), fmt.Sprintf("post/app:%d", run), registry.PullOptions{Verify: true})
+		require.NoError(t, err, "the request after run %d", run)
+	}
+	assertNoSessionLeft(t, reg)
+}

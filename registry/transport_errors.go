@@ -46,7 +46,11 @@ func TransportCode(ctx context.Context, err error) string {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return CodeConnectionRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		// The same cut seen while a body was still being written: net/http
+		// closed the connection the peer had ended.
+		errors.Is(err, net.ErrClosed),
+		connectionEnded(err.Error()):
 		return CodeConnectionReset
 	case errors.As(err, &dnsErr):
 		return CodeDNS
@@ -55,6 +59,24 @@ func TransportCode(ctx context.Context, err error) string {
 		return CodeTLS
 	}
 	return CodeNetwork
+}
+
+// endedConnection are what net/http and its HTTP/2 say of a connection or
+// stream the peer ended, where no error value tells it.
+var endedConnection = []string{
+	"transport connection broken", "server closed idle connection", "client connection lost",
+	"http2: server sent GOAWAY", "stream error: ", "connection error: ",
+}
+
+// connectionEnded tells whether msg says the peer ended the connection or
+// the stream.
+func connectionEnded(msg string) bool {
+	for _, s := range endedConnection {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // bodyError classifies a failure while reading a response body.
