@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/xk6-registry/xk6-registry/registry/auth"
 )
@@ -41,12 +43,26 @@ func (c *Client) GetManifest(ctx context.Context, ref string, accept []string) (
 	if err != nil {
 		return res, err
 	}
+	if err := validateAccept(accept); err != nil {
+		return res, err
+	}
 	m, err := c.fetchManifest(ctx, r.Repository, r.Identifier(), accept, []string{auth.PullScope(r.Repository)})
 	if err != nil {
 		res.Status = StatusOf(err)
 		return res, err
 	}
 	return &ManifestResult{Status: m.Status, Digest: m.Digest.String(), MediaType: m.MediaType, Size: int64(len(m.Body)), Body: m.Body}, nil
+}
+
+// validateAccept refuses what would break the request, or ask for nothing:
+// an accept value is a media type such as application/vnd.oci.image.index.v1+json.
+func validateAccept(accept []string) error {
+	for _, a := range accept {
+		if _, _, err := mime.ParseMediaType(a); err != nil || !httpguts.ValidHeaderFieldValue(a) {
+			return fmt.Errorf(`option "accept": %s is not a media type such as "application/vnd.oci.image.manifest.v1+json"`, echo(a))
+		}
+	}
+	return nil
 }
 
 // HeadManifest asks whether a manifest exists, and its digest, type and size.

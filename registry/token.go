@@ -97,7 +97,8 @@ func tokenLifetime(raw json.RawMessage) time.Duration {
 			return defaultTokenLifetime
 		}
 		var err error
-		if seconds, err = strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+		// Out of range is ±Inf, which the bound below takes care of.
+		if seconds, err = strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil && !errors.Is(err, strconv.ErrRange) {
 			return defaultTokenLifetime
 		}
 	}
