@@ -61,15 +61,22 @@ func runK6(t *testing.T, reg *registrytest.Registry, script string, env ...strin
 	combined, err := cmd.CombinedOutput()
 	require.NoError(t, err, "k6 run %s:\n%s", script, combined)
 
-	f, err := os.Open(out)
-	require.NoError(t, err)
-	defer f.Close()
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)
 	if reg.Password != "" {
 		assert.NotContains(t, string(raw), reg.Password, "a credential reached k6's output")
 		assert.NotContains(t, string(combined), reg.Password, "a credential reached k6's summary")
 	}
+	points = readPoints(t, out)
+	return points, string(combined)
+}
+
+// readPoints reads the samples of a k6 JSON output file.
+func readPoints(t *testing.T, path string) (points []point) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -80,7 +87,7 @@ func runK6(t *testing.T, reg *registrytest.Registry, script string, env ...strin
 		}
 	}
 	require.NoError(t, sc.Err())
-	return points, string(combined)
+	return points
 }
 
 func TestEveryUploadModeFromK6(t *testing.T) {

@@ -77,7 +77,9 @@ func (d *httpDebug) request(req *http.Request) {
 	}
 	shown := req.Clone(req.Context())
 	shown.Header = d.mask(req.Header)
-	shown.Body, shown.GetBody = nil, nil
+	// A body of its own, which DumpRequestOut replaces and leaves out, so
+	// the request's is not read.
+	shown.Body, shown.GetBody = io.NopCloser(strings.NewReader("")), nil
 	dump, err := httputil.DumpRequestOut(shown, false)
 	if err != nil {
 		dump = []byte(err.Error())
