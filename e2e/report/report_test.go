@@ -142,7 +142,7 @@ func registryPanels(errorsCounted int) ([]chartWant, []tableWant) {
 		{"Blob upload duration", trend},
 		{"Blob throughput, push", []string{"avg", "med", "p90", "p95"}},
 		{"Blob throughput, pull", []string{"avg", "med", "p90", "p95"}},
-		{"Errors by error_code", []string{"registry_errors{error_code:MANIFEST_UNKNOWN}"}},
+		{"Errors by registry_error_code", []string{"registry_errors{registry_error_code:MANIFEST_UNKNOWN}"}},
 		{"Errors by registry_op", []string{"registry_errors{registry_op:manifest_get}"}},
 		{"Failed requests by registry_op", []string{"http_req_failed{registry_op:manifest_get}"}},
 	}
@@ -167,7 +167,7 @@ func registryPanels(errorsCounted int) ([]chartWant, []tableWant) {
 			"registry_blob_throughput{direction:push}": "", "registry_blob_throughput{direction:pull}": "",
 		}},
 		{caption: "Errors and retries", column: "count", rows: map[string]string{
-			"registry_errors": count, "registry_errors{error_code:MANIFEST_UNKNOWN}": count,
+			"registry_errors": count, "registry_errors{registry_error_code:MANIFEST_UNKNOWN}": count,
 			"registry_errors{registry_op:manifest_get}": count,
 		}},
 		durations,

@@ -10,7 +10,7 @@ export const options = {
     checks: ["rate==1"],
     // The one error is the missing image pulled on purpose at the end.
     registry_errors: ["count==1"],
-    "registry_errors{error_code:MANIFEST_UNKNOWN}": ["count==1"],
+    "registry_errors{registry_error_code:MANIFEST_UNKNOWN}": ["count==1"],
   },
 };
 
