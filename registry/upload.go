@@ -167,12 +167,13 @@ func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, 
 			return c.uploadMonolithic(ctx, repo, session, desc, whole, scopes, budget)
 		})
 	}
-	status, session := http.StatusAccepted, opened
+	session := opened
 	if session == nil {
-		var err error
-		if status, session, err = c.startUpload(ctx, repo, scopes); err != nil {
+		status, started, err := c.startUpload(ctx, repo, scopes)
+		if err != nil {
 			return status, "", err
 		}
+		session = started
 	}
 	chunkSize, ranged := desc.Size, false
 	if opts.Mode == UploadChunked {
