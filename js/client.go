@@ -42,7 +42,7 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 		c.headerNames = append(c.headerNames, name)
 	}
 	cfg.UserAgent = userAgent
-	cfg.Transport = &measuringTransport{client: c}
+	cfg.Transport = &measuringTransport{client: c, vu: vuTransports{httpVersion: opts.httpVersion}}
 	cfg.OnTransfer = c.onTransfer
 	cfg.OnRetry = c.onRetry
 	if c.client, err = registry.New(cfg); err != nil {

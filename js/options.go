@@ -205,7 +205,16 @@ func (r *optionReader) stringMap(key string) map[string]string {
 type clientOptions struct {
 	config registry.Config
 	tags   map[string]string
+	// httpVersion is the HTTP version asked for TLS registries: "" as k6
+	// negotiates (HTTP/2 when offered), "1.1" or "2".
+	httpVersion string
 }
+
+// HTTP versions a client may ask for.
+const (
+	httpVersion11 = "1.1"
+	httpVersion2  = "2"
+)
 
 // defaultTimeout matches k6's http module.
 const defaultTimeout = 60 * time.Second
@@ -214,7 +223,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	if isMissing(v) {
 		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
 	}
-	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry")
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http")
 	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
 	r.string("url", &o.config.URL)
 	r.string("username", &o.config.Username)
@@ -229,6 +238,10 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	}
 	o.tags = r.stringMap("tags")
 	o.config.Retry = readRetry(r)
+	r.string("http", &o.httpVersion)
+	if o.httpVersion != "" && o.httpVersion != httpVersion11 && o.httpVersion != httpVersion2 && r.err == nil {
+		r.fail("http", `"1.1" or "2"`, r.get("http"))
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,8 @@ func (t *measuringTransport) RoundTrip(req *http.Request) (*http.Response, error
 // a registry client needs that k6/http does not: Expect: 100-continue
 // honoured, and buffers that move blob bytes in large writes.
 type vuTransports struct {
+	httpVersion string // the client's http option: "", "1.1" or "2"
+
 	mu        sync.Mutex
 	from      http.RoundTripper // the k6 transport own was made from
 	own       http.RoundTripper
@@ -97,6 +100,21 @@ func (v *vuTransports) of(state *lib.State) http.RoundTripper {
 			own := k6Transport.Clone()
 			own.ExpectContinueTimeout = expectContinueTimeout
 			own.WriteBufferSize, own.ReadBufferSize = transferBufferSize, transferBufferSize
+			if v.httpVersion != "" {
+				// HTTP/2 only by ALPN, over TLS: registries do not speak h2c.
+				p := new(http.Protocols)
+				p.SetHTTP1(true)
+				p.SetHTTP2(v.httpVersion == httpVersion2)
+				own.Protocols, own.ForceAttemptHTTP2 = p, false
+				own.TLSNextProto = nil
+				if own.TLSClientConfig != nil && v.httpVersion == httpVersion11 {
+					// k6's TLS config offers h2 by ALPN once its transport has
+					// spoken it; a registry that takes the offer would get
+					// HTTP/1.1 in an HTTP/2 connection.
+					own.TLSClientConfig.NextProtos = slices.DeleteFunc(slices.Clone(own.TLSClientConfig.NextProtos),
+						func(p string) bool { return p == "h2" })
+				}
+			}
 			v.own = own
 		}
 		v.iteration = state.Iteration
