@@ -5,7 +5,8 @@
  * and `http_req_failed`, tagged `registry_op` and a bounded `name`; the extension adds
  * `registry_pull_duration`, `registry_push_duration`, `registry_upload_duration`,
  * `registry_blob_throughput` (tags `direction`, `size_class`), `registry_errors` (tags `registry_op`,
- * `error_code`) and `registry_retries` (tags `registry_op`, `reason`).
+ * `registry_error_code`, and k6's numeric `error_code` when the failure was a request's) and
+ * `registry_retries` (tags `registry_op`, `reason`). k6's system tags keep k6/http's meanings.
  *
  * @example
  * ```js
@@ -60,8 +61,13 @@ export interface ClientOptions {
   token?: string;
   /** Headers added to every request to the registry's own origin (not to token realms, upload fronts or redirects elsewhere). */
   headers?: Record<string, string>;
-  /** Per HTTP request, its body included: `"60s"` or milliseconds. Default `"60s"`. */
+  /** Per HTTP request, its body included: `"60s"` or milliseconds; `0` means none. Default `"60s"`. */
   timeout?: string | number;
+  /**
+   * The HTTP version for a registry on https: `"1.1"`, or `"2"` (when the registry offers it, by
+   * ALPN). Default: as k6 negotiates, HTTP/2 when offered. Plain-http registries speak HTTP/1.1.
+   */
+  http?: "1.1" | "2";
   /** Tags added to every metric sample of this client. */
   tags?: Record<string, string>;
   /**
@@ -92,7 +98,11 @@ export interface RegistryError {
   op: string;
   /** HTTP status, 0 when no response came. */
   status: number;
-  /** The OCI error code (`BLOB_UNKNOWN`, `DENIED`, ...) or ours (`DIGEST_MISMATCH`, `TIMEOUT`, `CONNECTION_REFUSED`, ...). */
+  /**
+   * The OCI error code (`BLOB_UNKNOWN`, `DENIED`, ...) as the registry sent it, or ours
+   * (`DIGEST_MISMATCH`, `TIMEOUT`, `CONNECTION_REFUSED`, `FOREIGN_CHALLENGE`, ...). The
+   * `registry_error_code` tag is this code when it is a known one, else `OTHER`.
+   */
   code: string;
   /** Human-readable, free of credentials. */
   message: string;
@@ -108,12 +118,25 @@ export interface Result {
   retries: number;
 }
 
+/** What calls that open upload sessions (push, uploadLayer, mountBlob) return besides. */
+export interface SessionResult extends Result {
+  /**
+   * Upload sessions the call abandoned and could not close: the registry kept refusing the
+   * `DELETE` for 5 s. 0 but for a registry or proxy that refuses clean-up.
+   */
+  sessionsLeftOpen: number;
+}
+
 export interface PullOptions {
   /** Check every body against its digest. Default true. */
   verify?: boolean;
   /** Blobs fetched at once, 1 to 64. Default 1; the docker client uses 3. */
   concurrency?: number;
-  /** The manifest of an index to pull: `"os/arch[/variant]"`, or `"all"` for every one. Default `"linux/amd64"`. */
+  /**
+   * The manifest of an index to pull: `"os/arch[/variant]"`, or `"all"` for every one. Default
+   * `"linux/amd64"`. Nested indexes are followed, 4 levels deep at most; each manifest is fetched
+   * once however often an index names it; a pull fetches at most 1024 images and 65,536 blobs.
+   */
   platform?: string;
 }
 
@@ -144,7 +167,7 @@ export interface PushOptions extends UploadOptions {
   concurrency?: number;
 }
 
-export interface PushResult extends Result {
+export interface PushResult extends SessionResult {
   ref: string;
   /** The manifest digest. */
   digest: string;
@@ -157,7 +180,7 @@ export interface PushResult extends Result {
   fallbackTag: string | null;
 }
 
-export interface UploadResult extends Result {
+export interface UploadResult extends SessionResult {
   digest: string;
   size: number;
   /** The blob's location as the registry gave it. */
@@ -213,7 +236,11 @@ export interface ListOptions {
   n?: number;
   /** List after this entry. */
   last?: string;
-  /** Follow `Link` headers to the end. */
+  /**
+   * Follow `Link` headers to the end. Bounded, so a registry cannot loop a list or fill memory:
+   * a `Link` back to a page already read, or more than 10,000 pages, 1,000,000 entries or 64 MiB of
+   * pages, stops the list with `INVALID_RESPONSE` naming the bound, and the entries read so far.
+   */
   all?: boolean;
 }
 
@@ -254,7 +281,7 @@ export class Client {
   /** `DELETE` a blob. */
   deleteBlob(repository: string, digest: string): Result;
   /** Cross-repository mount; when the registry opens a session instead, it is cancelled and `mounted` is false. */
-  mountBlob(repository: string, digest: string, fromRepository: string): Result & { mounted: boolean; location: string };
+  mountBlob(repository: string, digest: string, fromRepository: string): SessionResult & { mounted: boolean; location: string };
   /** List tags; `next` is the next page's URL, `null` at the end. */
   tags(repository: string, options?: ListOptions): Result & { tags: string[]; next: string | null; pages: number };
   /** List repositories. */
@@ -297,7 +324,7 @@ export class Client {
   /** {@link deleteBlob}, as a Promise. */
   asyncDeleteBlob(repository: string, digest: string): Promise<Result>;
   /** {@link mountBlob}, as a Promise. */
-  asyncMountBlob(repository: string, digest: string, fromRepository: string): Promise<Result & { mounted: boolean; location: string }>;
+  asyncMountBlob(repository: string, digest: string, fromRepository: string): Promise<SessionResult & { mounted: boolean; location: string }>;
   /** {@link tags}, as a Promise. */
   asyncTags(repository: string, options?: ListOptions): Promise<Result & { tags: string[]; next: string | null; pages: number }>;
   /** {@link catalog}, as a Promise. */
