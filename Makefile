@@ -29,6 +29,10 @@ DEBIAN_REGISTRY := /usr/bin/docker-registry
 BENCH_SYSTEM_TOOLS := /usr/bin/curl /usr/bin/time /usr/bin/jq
 # Debian's chromium: the report test opens the exported report in it, headless.
 CHROMIUM := /usr/bin/chromium
+# Debian's nginx (static server, upload sink, proxy of the tests and of
+# bench-compare) and iperf3 (bench-compare's loopback limit).
+NGINX    := /usr/sbin/nginx
+IPERF3   := /usr/bin/iperf3
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export REGISTRY_BIN := $(REGISTRY)
@@ -36,6 +40,7 @@ export DEBIAN_REGISTRY_BIN := $(DEBIAN_REGISTRY)
 export K6_BIN       := $(K6)
 export CRANE_BIN    := $(CRANE)
 export CHROMIUM_BIN := $(CHROMIUM)
+export NGINX_BIN    := $(NGINX)
 export K6_NO_USAGE_REPORT := true
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum
@@ -46,7 +51,7 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 .PHONY: tools
-tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) $(CHROMIUM) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq, chromium
+tools: $(XK6) $(REGISTRY) $(DEBIAN_REGISTRY) $(BENCH_SYSTEM_TOOLS) $(CHROMIUM) $(NGINX) ## Install xk6 and distribution v3.1.2 into bin/; Debian's docker-registry, curl, GNU time, jq, chromium, nginx
 
 $(XK6): tools/go.mod tools/go.sum
 	cd tools && go build -o $(XK6) go.k6.io/xk6/cmd/xk6
@@ -61,6 +66,15 @@ $(DEBIAN_REGISTRY):
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+# Pinned to Debian 12's releases; the tests run nginx themselves, never the service.
+$(NGINX):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'nginx=1.22.*'
+
+$(IPERF3):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'iperf3=3.12-*'
 
 $(WITH_REGISTRY): $(wildcard internal/registrytest/*.go internal/registrytest/cmd/with-registry/*.go) go.mod go.sum
 	go build -o $(WITH_REGISTRY) ./internal/registrytest/cmd/with-registry

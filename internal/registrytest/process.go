@@ -110,10 +110,7 @@ func childEnv(env []string) []string {
 // waitReady polls GET /v2/ until the registry answers with any status, it
 // exits, or readyTimeout passes.
 func (p *process) waitReady(baseURL string) error {
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{
-		// Readiness only: a TLS test registry's certificate is self-signed.
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // #nosec G402 -- readiness of our own self-signed test registry
-	}}
+	client := probeClient()
 	defer client.CloseIdleConnections()
 	ticker := time.NewTicker(readyPoll)
 	defer ticker.Stop()
@@ -135,6 +132,14 @@ func (p *process) waitReady(baseURL string) error {
 		case <-ticker.C:
 		}
 	}
+}
+
+// probeClient asks a test server whether it is there: a TLS one's
+// certificate is self-signed.
+func probeClient() *http.Client {
+	return &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // #nosec G402 -- our own self-signed test servers
+	}}
 }
 
 // stop kills the process and waits for it, a bounded time.
