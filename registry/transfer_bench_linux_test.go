@@ -169,4 +169,3 @@ func (r countedReader) Read(p []byte) (int, error) {
 	r.sizes.add(int64(len(p)))
 	return r.ReadCloser.Read(p)
 }
-
