@@ -175,7 +175,7 @@ fuzz: ## Run every fuzzer for FUZZTIME (default 30s); crashers stay in testdata/
 	done
 
 .PHONY: bench-compare
-bench-compare: build $(REGISTRY) $(CRANE) $(BENCH_SYSTEM_TOOLS) ## One table: the extension against curl, k6/http and crane (BENCH_SCALE=smoke: quick)
+bench-compare: build $(REGISTRY) $(CRANE) $(BENCH_SYSTEM_TOOLS) $(NGINX) $(IPERF3) ## One table: the extension against curl, k6/http, crane, plain Go and iperf3, on a registry and on nginx (BENCH_SCALE=smoke: quick)
 	go run ./bench/compare
 
 $(CRANE): go.mod

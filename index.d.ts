@@ -227,7 +227,11 @@ export interface ManifestResult extends Result {
 }
 
 export interface GetManifestResult extends ManifestResult {
-  /** The manifest, parsed; key order kept, so putting it back gives the same digest. */
+  /**
+   * The manifest, parsed on first read (a call that reads only `status` or `digest` parses
+   * nothing); key order kept, so putting it back gives the same digest. `null` if the body is
+   * not a JSON object.
+   */
   manifest: any;
 }
 

@@ -1,6 +1,7 @@
 package js
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,15 +34,15 @@ func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
 	}
 	return c.run(name, async, func(ctx context.Context) outcome {
 		res, err := c.client.GetManifest(ctx, ref, accept)
+		// Checked here, off the event loop: a body that is not a JSON object
+		// is no manifest object; null, as before.
+		object := err == nil && isJSONObject(res.Body)
 		return outcome{
 			status: res.Status, err: err,
 			fields: map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil},
 			present: func(rt *sobek.Runtime, out map[string]any) {
-				// The runtime's JSON.parse keeps key order, so a script that
-				// puts the object back gets the same bytes and digest.
-				parse, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
-				if parsed, perr := parse(sobek.Undefined(), rt.ToValue(string(res.Body))); perr == nil {
-					out["manifest"] = parsed
+				if object {
+					out["manifest"] = rt.NewDynamicObject(&lazyManifest{rt: rt, body: res.Body})
 				}
 			},
 		}
@@ -289,3 +290,57 @@ func (c *Client) uploadStatus(call sobek.FunctionCall, async bool) sobek.Value {
 		return outcome{status: res.Status, err: err, fields: map[string]any{"offset": res.Offset, "location": res.Location}}
 	})
 }
+
+// isJSONObject tells whether body is one JSON object.
+func isJSONObject(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed)
+}
+
+// lazyManifest is getManifest's manifest: a JS object whose properties are
+// those of the body parsed by the runtime's JSON.parse (which keeps key
+// order, so putManifest of it sends the same bytes), parsed on first use:
+// a script that reads only status, digest or size parses nothing.
+type lazyManifest struct {
+	rt     *sobek.Runtime
+	body   []byte
+	parsed *sobek.Object
+}
+
+func (m *lazyManifest) object() *sobek.Object {
+	if m.parsed != nil {
+		return m.parsed
+	}
+	parse, _ := sobek.AssertFunction(m.rt.Get("JSON").ToObject(m.rt).Get("parse"))
+	v, err := parse(sobek.Undefined(), m.rt.ToValue(string(m.body)))
+	if obj, ok := v.(*sobek.Object); ok && err == nil {
+		m.parsed = obj
+	} else {
+		// Not reached: the body was checked to be a JSON object.
+		m.parsed = m.rt.NewObject()
+	}
+	m.body = nil
+	return m.parsed
+}
+
+func (m *lazyManifest) Get(key string) sobek.Value {
+	if !m.Has(key) {
+		return nil // the prototype's, if any
+	}
+	return m.object().Get(key)
+}
+
+func (m *lazyManifest) Set(key string, v sobek.Value) bool { return m.object().Set(key, v) == nil }
+
+func (m *lazyManifest) Has(key string) bool {
+	for _, k := range m.object().Keys() {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *lazyManifest) Delete(key string) bool { return m.object().Delete(key) == nil }
+
+func (m *lazyManifest) Keys() []string { return m.object().Keys() }

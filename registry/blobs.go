@@ -39,7 +39,7 @@ func (o GetBlobOptions) Validate() error {
 	return nil
 }
 
-// GetBlob streams a blob, or a range of it, into io.Discard.
+// GetBlob streams a blob, or a range of it, and drops it.
 func (c *Client) GetBlob(ctx context.Context, repo, dgst string, opts GetBlobOptions) (*BlobResult, error) {
 	res := &BlobResult{}
 	d, err := blobArgs(repo, dgst)
@@ -116,7 +116,7 @@ type blobFetch struct {
 	byteRange *[2]int64
 }
 
-// fetchBlob streams a blob (or a range of it) into io.Discard, through its
+// fetchBlob streams a blob (or a range of it) and drops it, through its
 // digest check when asked, reports the transfer, and returns the bytes
 // received and the status. Pull and GetBlob both fetch through here.
 func (c *Client) fetchBlob(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
@@ -196,7 +196,7 @@ func (c *Client) fetchBlobFrom(ctx context.Context, rt route, f blobFetch, offse
 				Message: "the registry answered a ranged GET with the whole blob (200, not 206)"}
 		}
 		// A registry that ignores Range on a resumed GET sends it all again.
-		if _, err := io.CopyN(io.Discard, body, offset); err != nil {
+		if err := discardN(body, offset); err != nil {
 			return 0, resp.StatusCode, bodyError(ctx, OpBlobGet, rt.where(), err)
 		}
 	}

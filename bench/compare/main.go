@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,9 +21,24 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 4 && os.Args[1] == hashFlag {
-		// A row of its own: the driver measures this process like any tool.
-		if err := hashRow(os.Args[2], os.Args[3]); err != nil {
+	// A row of its own: the driver measures this process like any tool.
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "-") {
+		var err error
+		switch os.Args[1] {
+		case hashFlag:
+			if len(os.Args) != 4 {
+				err = fmt.Errorf("%s BYTES CONCURRENCY", hashFlag)
+			} else {
+				err = hashRow(os.Args[2], os.Args[3])
+			}
+		case goPullFlag:
+			err = goPullRow(os.Args[2:], os.Getenv)
+		case generateFlag:
+			err = generateRow(os.Args[2:])
+		default:
+			err = fmt.Errorf("unknown flag %s", os.Args[1])
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench-compare:", err)
 			os.Exit(1)
 		}
@@ -157,7 +173,18 @@ func prepare(ctx context.Context, cfg config, bins binaries, scripts, work strin
 		return s, cleanup, err
 	}
 	stops = append(stops, func() { _ = os.RemoveAll(s.freshTmp) })
-	s.tlsProtocol = tlsProtocols(ctx, bins, s.tls, s.pullRepo)
+	s.tlsProtocol = tlsProtocols(ctx, bins, s.tls.URL, s.tls.Host, s.pullRepo)
+
+	// nginx's files and sink, on tmpfs beside the fresh layers.
+	nginxDir := filepath.Join(s.freshTmp, "nginx")
+	log("nginx: %s:1 as files under %s, with an upload sink", s.pullRepo, nginxDir)
+	var stopNginx func()
+	s.nginx, stopNginx, err = startNginx(ctx, s, nginxDir)
+	stops = append(stops, stopNginx)
+	if err != nil {
+		return s, cleanup, fmt.Errorf("nginx: %w", err)
+	}
+	s.nginxTLS2 = tlsProtocols(ctx, bins, s.nginx.tls2.URL, s.nginx.tls2.Host, s.pullRepo)
 	return s, cleanup, nil
 }
 
@@ -172,6 +199,15 @@ func runRow(ctx context.Context, s setup, r row, dir string) result {
 	resultFile := filepath.Join(dir, "result.json")
 	env := append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BENCH_RESULT="+resultFile)
 	env = append(env, r.env...)
+	if r.before != nil {
+		more, stop, err := r.before(ctx)
+		defer stop()
+		if err != nil {
+			res.err = err
+			return res
+		}
+		env = append(env, more...)
+	}
 	res.usage, res.err = measure(ctx, job{argv: r.argv, env: env, dir: dir, timeout: s.cfg.rowTimeout})
 	if res.err != nil {
 		return res

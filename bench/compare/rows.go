@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,9 @@ type row struct {
 	bytes    int64 // work of a bulk row: the same for every tool of its workload
 	argv     []string
 	env      []string // added to the driver's environment
+	// before, when set, starts what the row needs (a server) just before
+	// it runs, adding to its environment; stop ends it after.
+	before func(ctx context.Context) (env []string, stop func(), err error)
 }
 
 // setup is what the rows run against.
@@ -43,6 +47,8 @@ type setup struct {
 	smallRepo   string // the one-layer 4 KiB image's; tag 1
 	smallBytes  int64  // its config and layer
 	tlsProtocol map[string]string
+	nginx       nginxServers      // the nginx rows' servers
+	nginxTLS2   map[string]string // what curl and crane speak to nginx's HTTP/2 server
 }
 
 // plan lists every row, each workload's curl baseline first.
@@ -68,6 +74,7 @@ func plan(s setup) []row {
 		row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=1"}, pullEnv...)},
 		row{tool: "k6/http + k6/crypto", argv: s.k6Run("http-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=1"}, pullEnv...)},
 		row{tool: "crane pull", argv: cranePull, env: []string{"CRANE=" + s.crane}},
+		row{tool: goVerifyTool, argv: s.goPull(s.plain.URL, c), env: []string{"VERIFY=1"}},
 	)
 	// What hashing alone costs, for the verify rows: the pulled bytes'
 	// worth, with the sha256 the extension uses, from memory.
@@ -79,6 +86,7 @@ func plan(s setup) []row {
 		row{tool: "curl -o /dev/null", argv: curlPull, env: []string{plainURL, "VERIFY=0"}},
 		row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=0"}, pullEnv...)},
 		row{tool: "k6/http", argv: s.k6Run("http-pull.js"), env: append([]string{plainURL, "OP=pull", "VERIFY=0"}, pullEnv...)},
+		row{tool: goTool, argv: s.goPull(s.plain.URL, c), env: []string{"VERIFY=0"}},
 	)
 
 	pushIterations := []string{"ITERATIONS=" + strconv.Itoa(c.pushes), "VUS=" + strconv.Itoa(c.concurrency)}
@@ -120,6 +128,11 @@ func plan(s setup) []row {
 		row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append([]string{"OP=head"}, smallEnv...)},
 		row{tool: "k6/http", argv: s.k6Run("http-pull.js"), env: append([]string{"OP=head"}, smallEnv...)},
 	)
+	add("GET manifest", perKRequest, 0,
+		row{tool: "curl", argv: curlSmall("get"), env: []string{plainURL}},
+		row{tool: "xk6-registry getManifest", argv: s.k6Run("registry-pull.js"), env: append([]string{"OP=get"}, smallEnv...)},
+		row{tool: "k6/http", argv: s.k6Run("http-pull.js"), env: append([]string{"OP=get"}, smallEnv...)},
+	)
 	smallBytes := "IMAGE_BYTES=" + strconv.FormatInt(s.smallBytes, 10)
 	add("pull 4 KiB image, verify", perKRequest, 0,
 		row{tool: "curl + sha256sum", argv: curlSmall("pull"), env: []string{plainURL}},
@@ -135,7 +148,131 @@ func plan(s setup) []row {
 			s.tls.Host + "/" + s.pullRepo + ":1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)},
 			env: []string{"CRANE=" + s.crane, "CRANE_FLAGS=--insecure"}},
 	)
+	planLoopback(s, add)
+	planNginx(s, add)
 	return rows
+}
+
+// The plain Go yardstick's rows.
+const (
+	goTool       = "Go net/http, 128 KiB reads"
+	goVerifyTool = "Go net/http + sha256, 128 KiB reads"
+)
+
+func (s setup) goPull(url string, c config) []string {
+	return []string{s.self, goPullFlag, url, s.pullRepo, "1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)}
+}
+
+// planLoopback adds what the machine's loopback and generator allow: iperf3
+// receiving the pulls' bytes and sending the pushes', and the generating
+// alone of what a fresh push sends.
+func planLoopback(s setup, add func(string, unit, int64, ...row)) {
+	c := s.cfg
+	pullWork := int64(c.pulls) * s.pullBytes
+	pushWork := int64(c.pushes) * int64(c.pushLayers) * c.pushLayerSize
+	iperf := func(bytes int64, reverse bool) []string {
+		cmd := fmt.Sprintf(`exec iperf3 --client 127.0.0.1 --port "$IPERF3_PORT" --bytes %d --parallel %d`, bytes, c.concurrency)
+		if reverse {
+			cmd += " --reverse"
+		}
+		return []string{"bash", "-c", cmd + " >/dev/null"}
+	}
+	add("loopback TCP, receive", perGB, pullWork,
+		row{tool: "iperf3 --reverse (128 KiB reads)", argv: iperf(pullWork, true), before: iperf3Server})
+	add("loopback TCP, send", perGB, pushWork,
+		row{tool: "iperf3 (128 KiB writes)", argv: iperf(pushWork, false), before: iperf3Server})
+	add("generate, in memory", perGB, pushWork,
+		row{tool: "registry.generate's layers: digest, then one read", argv: []string{s.self, generateFlag,
+			strconv.Itoa(c.pushes), strconv.Itoa(c.pushLayers), strconv.FormatInt(c.pushLayerSize, 10), strconv.Itoa(c.concurrency)}})
+}
+
+// planNginx adds the rows against nginx's files and sink, over HTTP, TLS
+// with HTTP/1.1 and TLS with HTTP/2: pulls verified and not, tarball pushes
+// streamed; over HTTP also monolithic and fresh pushes.
+func planNginx(s setup, add func(string, unit, int64, ...row)) {
+	if s.nginx.plain == nil {
+		return
+	}
+	c := s.cfg
+	pullWork := int64(c.pulls) * s.pullBytes
+	pushWork := int64(c.pushes) * int64(c.pushLayers) * c.pushLayerSize
+	iterations := []string{"ITERATIONS=" + strconv.Itoa(c.pulls), "VUS=" + strconv.Itoa(c.concurrency)}
+	pullEnv := append([]string{"REPO=" + s.pullRepo, "TAG=1", "IMAGE_BYTES=" + strconv.FormatInt(s.pullBytes, 10)}, iterations...)
+	pushIterations := []string{"ITERATIONS=" + strconv.Itoa(c.pushes), "VUS=" + strconv.Itoa(c.concurrency)}
+	for _, p := range []struct {
+		name        string // in the workload's name
+		server      *registrytest.Nginx
+		version     string // HTTP_VERSION: what the row asks for
+		curl        string // curl's flags
+		craneNote   string
+		insecureEnv []string
+	}{
+		{"", s.nginx.plain, "", "", "", nil},
+		{" over TLS HTTP/1.1", s.nginx.tls11, "1.1", "-k --http1.1", " (HTTP/1.1)", []string{"INSECURE=1"}},
+		{" over TLS HTTP/2", s.nginx.tls2, "2", "-k --http2", noteOf(s.nginxTLS2, "crane"), []string{"INSECURE=1"}},
+	} {
+		url := "REGISTRY_URL=" + p.server.URL
+		// HTTP_VERSION is for the extension's coming client option; until
+		// then it speaks HTTP/2 wherever it is offered, as k6 does.
+		common := append([]string{url, "HTTP_VERSION=" + p.version}, p.insecureEnv...)
+		curlFlags := "CURL_FLAGS=" + p.curl
+		craneFlags := "CRANE_FLAGS="
+		if p.server.CertPEM != nil {
+			craneFlags += "--insecure"
+		}
+		curlPull := []string{"bash", s.path("curl/pull.sh"), s.pullRepo, "1", strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)}
+		curlTool := strings.TrimSpace("curl " + p.curl)
+		add("nginx: pull"+p.name+", verify", perGB, pullWork,
+			row{tool: curlTool + " + sha256sum", argv: curlPull, env: []string{url, "VERIFY=1", curlFlags}},
+			row{tool: goVerifyTool, argv: s.goPull(p.server.URL, c), env: append([]string{"VERIFY=1"}, common...)},
+			row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append(append([]string{"OP=pull", "VERIFY=1"}, common...), pullEnv...)},
+			row{tool: "k6/http + k6/crypto", argv: s.k6Run("http-pull.js"), env: append(append([]string{"OP=pull", "VERIFY=1"}, common...), pullEnv...)},
+			row{tool: "crane pull" + p.craneNote, argv: []string{"bash", s.path("crane/pull.sh"), p.server.Host + "/" + s.pullRepo + ":1",
+				strconv.Itoa(c.pulls), strconv.Itoa(c.concurrency)}, env: []string{"CRANE=" + s.crane, craneFlags}},
+		)
+		add("nginx: pull"+p.name+", no verify", perGB, pullWork,
+			row{tool: curlTool + " -o /dev/null", argv: curlPull, env: []string{url, "VERIFY=0", curlFlags}},
+			row{tool: goTool, argv: s.goPull(p.server.URL, c), env: append([]string{"VERIFY=0"}, common...)},
+			row{tool: "xk6-registry", argv: s.k6Run("registry-pull.js"), env: append(append([]string{"OP=pull", "VERIFY=0"}, common...), pullEnv...)},
+			row{tool: "k6/http", argv: s.k6Run("http-pull.js"), env: append(append([]string{"OP=pull", "VERIFY=0"}, common...), pullEnv...)},
+		)
+		modes := []string{"stream"}
+		if p.name == "" {
+			modes = append(modes, "monolithic")
+		}
+		for _, mode := range modes {
+			prefix := func(tool string) string { return "bench/nginx-tar-" + mode + "-" + tool }
+			tools := []row{
+				{tool: curlTool, argv: []string{"bash", s.path("curl/push.sh"), "layout", s.layoutDir,
+					strconv.Itoa(c.pushes), strconv.Itoa(c.concurrency), prefix("curl")},
+					env: []string{url, "UPLOAD=" + mode, curlFlags}},
+				{tool: "xk6-registry", argv: s.k6Run("registry-push.js"), env: append(append([]string{"UPLOAD=" + mode,
+					"SOURCE=tar", "TAR=" + s.tarPath, "REPO_PREFIX=" + prefix("xk6")}, common...), pushIterations...)},
+			}
+			if mode == "stream" {
+				tools = append(tools, row{tool: "crane push" + p.craneNote, argv: []string{"bash", s.path("crane/push.sh"), s.layoutDir,
+					strconv.Itoa(c.pushes), strconv.Itoa(c.concurrency), p.server.Host + "/" + prefix("crane")},
+					env: []string{"CRANE=" + s.crane, craneFlags}})
+			}
+			add("nginx: push tar"+p.name+", "+mode, perGB, pushWork, tools...)
+		}
+	}
+	url := "REGISTRY_URL=" + s.nginx.plain.URL
+	add("nginx: push fresh, stream", perGB, pushWork,
+		row{tool: "curl", argv: []string{"bash", s.path("curl/push.sh"), "fresh", strconv.Itoa(c.pushLayers),
+			strconv.FormatInt(c.pushLayerSize, 10), strconv.Itoa(c.pushes), strconv.Itoa(c.concurrency), "bench/nginx-fresh-curl"},
+			env: []string{url, "UPLOAD=stream", "TMPDIR=" + s.freshTmp}},
+		row{tool: "xk6-registry", argv: s.k6Run("registry-push.js"), env: append([]string{url, "UPLOAD=stream",
+			"SOURCE=fresh", "LAYERS=" + strconv.Itoa(c.pushLayers), "LAYER_BYTES=" + strconv.FormatInt(c.pushLayerSize, 10),
+			"REPO_PREFIX=bench/nginx-fresh-xk6"}, pushIterations...)},
+	)
+}
+
+func noteOf(protocols map[string]string, tool string) string {
+	if p := protocols[tool]; p != "" {
+		return " (" + p + ")"
+	}
+	return ""
 }
 
 func (s setup) path(script string) string { return filepath.Join(s.scripts, script) }
@@ -144,12 +281,7 @@ func (s setup) k6Run(script string) []string {
 	return []string{s.k6, "run", "--quiet", "--no-color", s.path(filepath.Join("k6", script))}
 }
 
-func (s setup) protocolNote(tool string) string {
-	if p := s.tlsProtocol[tool]; p != "" {
-		return " (" + p + ")"
-	}
-	return ""
-}
+func (s setup) protocolNote(tool string) string { return noteOf(s.tlsProtocol, tool) }
 
 // selected keeps the rows whose "workload / tool" matches BENCH_ONLY.
 func selected(rows []row, c config) []row {

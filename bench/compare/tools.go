@@ -44,7 +44,10 @@ func findBinaries(getenv func(string) string) (binaries, error) {
 			missing = append(missing, p)
 		}
 	}
-	for _, name := range []string{"bash", "curl", "jq", "sha256sum"} {
+	if _, err := registrytest.FindNginx(); err != nil {
+		missing = append(missing, "nginx")
+	}
+	for _, name := range []string{"bash", "curl", "jq", "sha256sum", "iperf3"} {
 		if _, err := exec.LookPath(name); err != nil {
 			missing = append(missing, name)
 		}
@@ -71,7 +74,17 @@ func versions(b binaries) []string {
 		first("curl", "--version"),
 		// The registry prints its own path first.
 		"registry: " + strings.TrimSpace(strings.TrimPrefix(first(b.registry, "--version"), b.registry)),
+		first(nginxBin(), "-v"),
+		first("iperf3", "--version"),
 	}
+}
+
+func nginxBin() string {
+	p, err := registrytest.FindNginx()
+	if err != nil {
+		return "nginx"
+	}
+	return p
 }
 
 // machine describes where the run happened: CPU model, cores, memory, kernel.
@@ -136,17 +149,17 @@ func imageBytes(ctx context.Context, base, repo, tag string) (int64, error) {
 }
 
 // tlsProtocols asks curl and crane, once and outside any measurement,
-// which HTTP version they speak to the TLS registry.
-func tlsProtocols(ctx context.Context, b binaries, r *registrytest.Registry, repo string) map[string]string {
+// which HTTP version they speak to the TLS server at url (host).
+func tlsProtocols(ctx context.Context, b binaries, url, host, repo string) map[string]string {
 	out := map[string]string{}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	curl := exec.CommandContext(ctx, "curl", "-ksS", "-o", "/dev/null", "-w", "%{http_version}", r.URL+"/v2/") // #nosec G204 -- curl on the benchmark registry
+	curl := exec.CommandContext(ctx, "curl", "-ksS", "-o", "/dev/null", "-w", "%{http_version}", url+"/v2/") // #nosec G204 -- curl on the benchmark registry
 	if v, err := curl.Output(); err == nil {
 		out["curl"] = "HTTP/" + strings.TrimSpace(string(v))
 	}
 	// Go's HTTP/2 transport logs the connections it makes with http2debug=1.
-	cmd := exec.CommandContext(ctx, b.crane, "digest", "--insecure", r.Host+"/"+repo+":1") // #nosec G204 -- crane from bin/, on the benchmark registry
+	cmd := exec.CommandContext(ctx, b.crane, "digest", "--insecure", host+"/"+repo+":1") // #nosec G204 -- crane from bin/, on the benchmark registry
 	cmd.Env = append(os.Environ(), "GODEBUG=http2debug=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -10,9 +10,11 @@
 #     makes a new image for every push: LAYERS files of LAYER_BYTES from
 #     /dev/urandom in $TMPDIR, their sha256sum, a config and a manifest.
 #
-# Push I goes to REPO_PREFIX-I:1. REGISTRY_URL is the registry.
+# Push I goes to REPO_PREFIX-I:1. REGISTRY_URL is the registry; CURL_FLAGS
+# adds flags (-k --http2 for TLS).
 set -euo pipefail
 source "$(dirname "$0")/../parallel.sh"
+read -r -a flags <<<"${CURL_FLAGS:-}"
 
 manifest_type=application/vnd.oci.image.manifest.v1+json
 config_type=application/vnd.oci.image.config.v1+json
@@ -44,14 +46,14 @@ with_digest() {
 # upload_blob REPO FILE DIGEST
 upload_blob() {
   local repo=$1 file=$2 digest=$3 url
-  url=$(curl -fsS -X POST -D - -o /dev/null "$REGISTRY_URL/v2/$repo/blobs/uploads/" | location)
+  url=$(curl -fsS "${flags[@]}" -X POST -D - -o /dev/null "$REGISTRY_URL/v2/$repo/blobs/uploads/" | location)
   case ${UPLOAD:-stream} in
     stream)
-      url=$(curl -fsS -X PATCH -H 'Content-Type: application/octet-stream' -T "$file" -D - -o /dev/null "$url" | location)
-      curl -fsS -X PUT -o /dev/null "$(with_digest "$url" "$digest")"
+      url=$(curl -fsS "${flags[@]}" -X PATCH -H 'Content-Type: application/octet-stream' -T "$file" -D - -o /dev/null "$url" | location)
+      curl -fsS "${flags[@]}" -X PUT -o /dev/null "$(with_digest "$url" "$digest")"
       ;;
     monolithic)
-      curl -fsS -X PUT -H 'Content-Type: application/octet-stream' -T "$file" -o /dev/null "$(with_digest "$url" "$digest")"
+      curl -fsS "${flags[@]}" -X PUT -H 'Content-Type: application/octet-stream' -T "$file" -o /dev/null "$(with_digest "$url" "$digest")"
       ;;
     *)
       echo "push.sh: UPLOAD=$UPLOAD is neither stream nor monolithic" >&2
@@ -67,7 +69,7 @@ push_manifest() {
   for digest in $(jq -r '.config.digest, .layers[].digest' "$manifest"); do
     upload_blob "$repo" "$dir/blobs/sha256/${digest#sha256:}" "$digest"
   done
-  curl -fsS -X PUT -H "Content-Type: $manifest_type" --data-binary "@$manifest" -o /dev/null \
+  curl -fsS "${flags[@]}" -X PUT -H "Content-Type: $manifest_type" --data-binary "@$manifest" -o /dev/null \
     "$REGISTRY_URL/v2/$repo/manifests/1"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# small.sh head|pull REPO TAG WORKERS SECONDS: WORKERS loops, each repeating
-# one small request flow until SECONDS have passed since the start:
+# small.sh head|get|pull REPO TAG WORKERS SECONDS: WORKERS loops, each
+# repeating one small request flow until SECONDS have passed since the start:
 #   head: HEAD the manifest (1 request);
+#   get: GET the manifest, its body to /dev/null (1 request);
 #   pull: GET the manifest, then the config and the layer through sha256sum,
 #         each compared with its digest (3 requests).
 # Writes {"requests": N} to $BENCH_RESULT. REGISTRY_URL is the registry.
@@ -9,9 +10,9 @@ set -euo pipefail
 
 op=$1 repo=$2 tag=$3 workers=$4 seconds=$5
 case $op in
-  head | pull) ;;
+  head | get | pull) ;;
   *)
-    echo "small.sh: the operation is head or pull, not $op" >&2
+    echo "small.sh: the operation is head, get or pull, not $op" >&2
     exit 2
     ;;
 esac
@@ -22,6 +23,11 @@ trap 'rm -f "$counts"' EXIT
 
 head_once() {
   curl -fsS -I -o /dev/null -H "Accept: $accept" "$manifest_url"
+  requests=$((requests + 1))
+}
+
+get_once() {
+  curl -fsS -o /dev/null -H "Accept: $accept" "$manifest_url"
   requests=$((requests + 1))
 }
 

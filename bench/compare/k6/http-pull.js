@@ -2,8 +2,9 @@
 // without the extension. OP=pull: GET the manifest, then the config and each
 // layer one after another; VERIFY=1 asks for the body (responseType
 // "binary") and hashes it with k6/crypto, VERIFY=0 discards it
-// (responseType "none"). OP=head: HEAD the manifest. IMAGE_BYTES is what a
-// pull must receive.
+// (responseType "none"). OP=head: HEAD the manifest; OP=get: GET it (its
+// body a string, k6/http's default), the status checked. IMAGE_BYTES is what
+// a pull must receive.
 import http from "k6/http";
 import crypto from "k6/crypto";
 import { check } from "k6";
@@ -45,4 +46,9 @@ function head() {
   check(res, { "manifest found": (r) => r.status === 200 });
 }
 
-export default __ENV.OP === "head" ? head : pull;
+function get() {
+  const res = http.get(manifestURL, { headers: { Accept: accept }, tags: { name: "manifest" } });
+  check(res, { "manifest found": (r) => r.status === 200 });
+}
+
+export default { head, get, pull }[__ENV.OP] || pull;

@@ -1,7 +1,8 @@
 // registry-pull.js: the extension. OP=pull: client.pull(REPO:TAG, { verify })
 // with VERIFY=1 or 0, every blob one after another (the default);
-// OP=head: client.headManifest(REPO:TAG). IMAGE_BYTES is what a pull must
-// receive: config and layers.
+// OP=head: client.headManifest(REPO:TAG); OP=get: client.getManifest(REPO:TAG),
+// its status checked and its manifest never read. IMAGE_BYTES is what a pull
+// must receive: config and layers.
 import registry from "k6/x/registry";
 import { check } from "k6";
 import { benchOptions, handleSummary } from "./lib.js";
@@ -26,4 +27,10 @@ function head() {
   check(res, { "manifest found": (r) => r.ok });
 }
 
-export default __ENV.OP === "head" ? head : pull;
+function get() {
+  const res = client.getManifest(ref);
+  if (!res.ok) console.error(`get ${ref}: ${JSON.stringify(res.error)}`);
+  check(res, { "manifest found": (r) => r.ok });
+}
+
+export default { head, get, pull }[__ENV.OP] || pull;
