@@ -61,7 +61,7 @@ func TestDockerSaveReadsTheSameEverywhere(t *testing.T) {
 		require.EqualValues(t, layerSize-3*512, h.Size)
 	}
 
-	loaded, err := content.Load(tarPath)
+	loaded, err := content.Load(tarPath, content.LoadOptions{})
 	require.NoError(t, err)
 	raw, err := loaded.Manifest(context.Background())
 	require.NoError(t, err)
