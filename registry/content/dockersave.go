@@ -108,9 +108,10 @@ func (f *imageFile) dockerSaveImage(e *dockerSaveEntry, gzip bool, platform *oci
 }
 
 // fileBlob is a layer pushed as its file holds it. Its descriptor is the
-// manifest's (an OCI layout), checked against the file before the first
-// upload of it; or the file's own, hashed when first asked for (a docker
-// save), which must be the config's diff_id for an uncompressed layer.
+// manifest's (an OCI layout), checked against the file when first asked
+// for, which a push does for every blob before it uploads any; or the
+// file's own, hashed when first asked for (a docker save), which must be
+// the config's diff_id for an uncompressed layer.
 type fileBlob struct {
 	l         *layerFile
 	mediaType string
@@ -121,7 +122,7 @@ type fileBlob struct {
 
 func (b *fileBlob) Descriptor(ctx context.Context) (ocispec.Descriptor, error) {
 	if b.known != nil {
-		return *b.known, nil
+		return *b.known, b.l.check(ctx, *b.known)
 	}
 	d, err := b.l.plain.Get(ctx)
 	if err != nil {
@@ -134,16 +135,18 @@ func (b *fileBlob) Descriptor(ctx context.Context) (ocispec.Descriptor, error) {
 }
 
 func (b *fileBlob) Open(ctx context.Context) (io.ReadCloser, error) {
-	if b.known != nil {
-		if err := b.l.check(ctx, *b.known); err != nil {
-			return nil, err
-		}
+	if _, err := b.Descriptor(ctx); err != nil {
+		return nil, err
 	}
 	return b.l.open(ctx)
 }
 
-// plainDigest is the digest of the layer's uncompressed bytes.
+// plainDigest is the digest of the layer's uncompressed bytes. A layout's
+// is its name, which compressing the layer checks on the way.
 func (b *fileBlob) plainDigest(ctx context.Context) (digest.Digest, error) {
+	if b.known != nil {
+		return b.known.Digest, nil
+	}
 	d, err := b.Descriptor(ctx)
 	return d.Digest, err
 }

@@ -244,7 +244,9 @@ func (f *imageFile) layoutImage(desc ocispec.Descriptor, raw []byte, gzip bool, 
 			return nil, false, fmt.Errorf("layer %d: %s has %d bytes, the manifest says %d", i, name, lf.size, l.Size)
 		}
 		plain := &fileBlob{l: lf, mediaType: l.MediaType, known: &m.Layers[i], layer: i}
-		if gzip && isUncompressedLayer(l.MediaType) {
+		// A layer whose bytes are gzip already is not compressed again,
+		// whatever its media type says.
+		if gzip && isUncompressedLayer(l.MediaType) && !lf.gzipped {
 			img.Layers = append(img.Layers, &gzipBlob{src: plain, mediaType: gzipType(mediaType)})
 			changed = true
 			continue
