@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -59,6 +60,12 @@ func TestCompressionCutShortLeavesNothing(t *testing.T) {
 	g, err := compress(context.Background(), &fileBlob{l: l, known: &desc}, desc.Digest)
 	require.NoError(t, err)
 	assert.Equal(t, fds+1, openFiles(t), "a compressed layer holds one file open, for the process")
+	assert.Equal(t, tmp, filepath.Dir(g.f.Name()), "made in $TMPDIR")
+	_, err = os.Stat(g.f.Name())
+	assert.True(t, os.IsNotExist(err), "and removed from it at once")
+	got, err := io.ReadAll(io.NewSectionReader(g.f, 0, g.size))
+	require.NoError(t, err)
+	assert.Equal(t, g.digest, digest.FromBytes(got), "yet it reads")
 	require.NoError(t, g.f.Close())
 }
 
