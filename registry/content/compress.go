@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/xk6-registry/xk6-registry/internal/lazy"
+	"github.com/xk6-registry/xk6-registry/registry"
 )
 
 // gzipBlob is an uncompressed layer pushed gzipped, as docker push sends a
@@ -122,4 +125,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// describeAll describes blobs, as many at once as there are cores: a
+// docker save's layers are compressed when its manifest is first built,
+// and each compression is one core's work.
+func describeAll(ctx context.Context, blobs []registry.BlobSource) ([]ocispec.Descriptor, error) {
+	out := make([]ocispec.Descriptor, len(blobs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, b := range blobs {
+		g.Go(func() error {
+			d, err := b.Descriptor(gctx)
+			out[i] = d
+			return err
+		})
+	}
+	return out, g.Wait()
 }

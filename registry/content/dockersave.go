@@ -93,15 +93,12 @@ func (f *imageFile) dockerSaveImage(e *dockerSaveEntry, gzip bool, platform *oci
 			Versioned: specs.Versioned{SchemaVersion: 2},
 			MediaType: string(types.DockerManifestSchema2),
 			Config:    configBlob.desc,
-			Layers:    make([]ocispec.Descriptor, 0, len(img.Layers)),
 		}
-		for _, l := range img.Layers {
-			desc, err := l.Descriptor(ctx)
-			if err != nil {
-				return nil, err
-			}
-			m.Layers = append(m.Layers, desc)
+		layers, err := describeAll(ctx, img.Layers)
+		if err != nil {
+			return nil, err
 		}
+		m.Layers = layers
 		return json.Marshal(m)
 	})
 	return img, nil

@@ -260,11 +260,11 @@ func (f *imageFile) layoutImage(desc ocispec.Descriptor, raw []byte, gzip bool, 
 	img.BuildManifest(func(ctx context.Context) ([]byte, error) {
 		out := m
 		out.Layers = append([]ocispec.Descriptor(nil), m.Layers...)
-		for i, l := range img.Layers {
-			d, err := l.Descriptor(ctx)
-			if err != nil {
-				return nil, err
-			}
+		descs, err := describeAll(ctx, img.Layers)
+		if err != nil {
+			return nil, err
+		}
+		for i, d := range descs {
 			out.Layers[i].MediaType, out.Layers[i].Digest, out.Layers[i].Size = d.MediaType, d.Digest, d.Size
 		}
 		return json.Marshal(out)
