@@ -146,6 +146,10 @@ bench: tools ## Go benchmarks: this client against go-containerregistry on one r
 bench-memory: build $(REGISTRY) $(WITH_REGISTRY) ## Peak RSS of k6: 20 VUs push then pull a 256 MiB layer each
 	$(WITH_REGISTRY) -- scripts/bench-memory.sh
 
+.PHONY: bench-load-gzip
+bench-load-gzip: build $(REGISTRY) $(WITH_REGISTRY) ## CPU, peak RSS and disk of load()'s gzip of a 1.1 GiB docker save, and 20 VUs pushing it
+	$(WITH_REGISTRY) -- scripts/bench-load-gzip.sh
+
 # Every fuzzer, as package:Function; each runs FUZZTIME on its own.
 FUZZERS := \
   ./registry:FuzzLinkHeader ./registry:FuzzRangeHeader ./registry:FuzzLocationHeader \

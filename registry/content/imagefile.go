@@ -43,14 +43,6 @@ type fileEntry struct {
 	legacy *dockerSaveEntry
 }
 
-// label is how an error names an entry.
-func (e *fileEntry) label() string {
-	if len(e.names) > 0 {
-		return strconv.Quote(e.names[0])
-	}
-	return strconv.Quote(e.id.String())
-}
-
 // readFile reads the manifests of an OCI layout or a docker save; layers
 // are only checked for being there, and hashed when first needed.
 func readFile(src files) (*imageFile, error) {
