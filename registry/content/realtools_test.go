@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -164,4 +165,46 @@ func TestRoundTripsOfFilesRealToolsWrite(t *testing.T) {
 		_, err = content.Load(layout, content.LoadOptions{Platform: "windows/amd64"})
 		require.ErrorContains(t, err, "linux/amd64, linux/arm64/v8")
 	})
+}
+
+// TestLoadPicksByTheNamesALayoutGives: an OCI layout of several images
+// names them by annotation (the tag alone, as skopeo and docker 25+ write
+// org.opencontainers.image.ref.name; the full name in containerd's); a
+// docker 25+ save names them in manifest.json too; an unnamed one is
+// picked by its digest.
+func TestLoadPicksByTheNamesALayoutGives(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "layout")
+	lp, err := layout.Write(dir, empty.Index)
+	require.NoError(t, err)
+	var images []v1.Image
+	for i, ann := range []map[string]string{
+		{"org.opencontainers.image.ref.name": "1.0", "io.containerd.image.name": "docker.io/example/app:1.0"},
+		{"org.opencontainers.image.ref.name": "2.0"},
+		nil,
+	} {
+		img, err := random.Image(1000, int64(i+1))
+		require.NoError(t, err)
+		images = append(images, img)
+		require.NoError(t, lp.AppendImage(img, layout.WithAnnotations(ann)))
+	}
+	digestOf := func(img v1.Image) string {
+		d, err := img.Digest()
+		require.NoError(t, err)
+		return d.String()
+	}
+
+	_, err = content.Load(dir, content.LoadOptions{})
+	require.ErrorContains(t, err, `the file holds 3 images: pick one with { ref }: "docker.io/example/app:1.0" = "1.0", "2.0", "`+digestOf(images[2])+`"`)
+	for ref, want := range map[string]v1.Image{"1.0": images[0], "docker.io/example/app:1.0": images[0], "2.0": images[1], digestOf(images[2]): images[2]} {
+		img, err := content.Load(dir, content.LoadOptions{Ref: ref})
+		require.NoError(t, err, ref)
+		assert.Equal(t, digestOf(want), registrytest.Descriptor(t, img).Digest.String(), ref)
+	}
+
+	src, err := random.Image(1000, 2)
+	require.NoError(t, err)
+	img, err := content.Load(fixtures(t, src)["docker 25 save"], content.LoadOptions{Ref: "example/app:1.0"})
+	require.NoError(t, err, "docker 25+: manifest.json's RepoTags name the layout's image")
+	assert.Equal(t, digestOf(src), registrytest.Descriptor(t, img).Digest.String(), "the layout's manifest, as docker wrote it")
 }
