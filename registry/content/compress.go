@@ -51,8 +51,15 @@ func (b *gzipBlob) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return io.NopCloser(io.NewSectionReader(g.f, 0, g.size)), nil
+	// Seekable, so a chunked upload that resends a chunk jumps back to it.
+	return sharedSection{io.NewSectionReader(g.f, 0, g.size)}, nil
 }
+
+// sharedSection reads a file many uploads share: closing it leaves the
+// file open for the others.
+type sharedSection struct{ *io.SectionReader }
+
+func (sharedSection) Close() error { return nil }
 
 // compressedLayers holds a *lazy.Value[*gzipped] per uncompressed digest: one
 // compression a process, whichever file, load or VU asks for it first.

@@ -128,3 +128,24 @@ func tarBytes(t testing.TB, entries ...tarEntry) []byte {
 	require.NoError(t, err)
 	return raw
 }
+
+// TestAGzipLayerSeeks: a chunked upload that must resend a chunk seeks
+// back in the compressed layer instead of reading it again from the start.
+func TestAGzipLayerSeeks(t *testing.T) {
+	t.Parallel()
+	layer := layerTar(t, "seek", 100_000)
+	save := legacySave(t, map[string][]byte{"l.tar": layer}, legacyImage{layers: []string{"l.tar"}})
+	img, err := content.LoadBytes(tarBytes(t, append(save, tarEntry{name: "l.tar", data: layer})...), content.LoadOptions{})
+	require.NoError(t, err)
+	whole := registrytest.ReadBlob(t, img.Layers[0])
+	rc, err := img.Layers[0].Open(t.Context())
+	require.NoError(t, err)
+	defer rc.Close()
+	s, ok := rc.(io.Seeker)
+	require.True(t, ok, "the compressed layer seeks")
+	_, err = s.Seek(100, io.SeekStart)
+	require.NoError(t, err)
+	rest, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	assert.Equal(t, whole[100:], rest)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,7 @@ func (f *imageFile) entry(ref string) (*fileEntry, error) {
 	}
 	var found []*fileEntry
 	for _, e := range f.entries {
-		if e.id.String() == strings.TrimPrefix(ref, "@") || contains(e.names, ref) {
+		if e.id.String() == strings.TrimPrefix(ref, "@") || slices.Contains(e.names, ref) {
 			found = append(found, e)
 		}
 	}
@@ -128,15 +129,6 @@ func (f *imageFile) entry(ref string) (*fileEntry, error) {
 		return found[0], nil
 	}
 	return nil, fmt.Errorf("%d images are named %q in the file: pick one by its digest, %s", len(found), ref, digestsOf(found))
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // names lists what the file's images are called, for an error.

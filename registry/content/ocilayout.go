@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -76,7 +77,7 @@ func configOf(src files, d ocispec.Descriptor) (digest.Digest, error) {
 
 func appendNew(names []string, more ...string) []string {
 	for _, n := range more {
-		if n != "" && !contains(names, n) {
+		if n != "" && !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}
