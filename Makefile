@@ -47,7 +47,7 @@ export HAPROXY_BIN  := $(HAPROXY)
 export K6_NO_USAGE_REPORT := true
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum
-EXAMPLES   := $(sort $(wildcard examples/*.js))
+EXAMPLES   := $(sort $(wildcard examples/*.js examples/*.ts))
 
 .PHONY: help
 help: ## Show the targets
@@ -105,7 +105,7 @@ report: build $(REGISTRY) $(WITH_REGISTRY) ## One self-contained HTML report (RE
 	$(WITH_REGISTRY) -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
 
 .PHONY: test
-test: lint vet test-go test-report test-examples test-smoke ## Run every test: lint, Go tests (with k6 end to end), the report in Chromium, every example, the smoke test
+test: lint vet test-go test-report test-examples test-smoke test-types ## Run every test: lint, Go tests (with k6 end to end), the report in Chromium, every example, the smoke test, tsc
 
 .PHONY: lint
 lint: $(XK6) $(GOSEC) ## xk6 lint --preset official (but vulnerability and versions, run at release) and golangci-lint
@@ -129,7 +129,7 @@ vet: ## go vet, staticcheck and gofmt
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 .PHONY: test-go
-test-go: tools build ## Go tests against real registries, k6 included
+test-go: tools build $(CRANE) ## Go tests against real registries, k6 and crane included
 	go test -count=1 ./...
 
 # The report test is a module of its own (e2e/report/go.mod), so its browser
@@ -139,11 +139,25 @@ test-report: tools build $(WITH_REGISTRY) ## The HTML report of make report, ope
 	cd e2e/report && go vet ./... && WITH_REGISTRY_BIN=$(WITH_REGISTRY) go test -count=1 ./...
 
 .PHONY: test-examples
-test-examples: tools build $(WITH_REGISTRY) ## Run every examples/*.js with k6 against a fresh local registry; thresholds must hold
+# SLO=off: the examples' latency and arrival-rate thresholds measure the
+# load machine as much as the registry, and this one is shared.
+test-examples: tools build $(WITH_REGISTRY) ## Run every examples/*.js and *.ts with k6 against a fresh local registry; thresholds must hold (SLO=off)
 	@for example in $(EXAMPLES); do \
 	  echo "=== $$example"; \
-	  VUS=4 DURATION=5s $(WITH_REGISTRY) -- $(K6) run --no-color --quiet $$example; \
+	  SLO=off VUS=4 DURATION=5s $(WITH_REGISTRY) -- $(K6) run --no-color --quiet $$example; \
 	done
+
+# TypeScript and k6's types, pinned, for tsc of the examples written in it.
+TYPESCRIPT_VERSION := 5.9.3
+K6_TYPES_VERSION   := 2.2.1
+TSC                := $(BIN)/ts/node_modules/.bin/tsc
+
+$(TSC):
+	npm install --no-save --no-audit --no-fund --prefix $(BIN)/ts typescript@$(TYPESCRIPT_VERSION) @types/k6@$(K6_TYPES_VERSION)
+
+.PHONY: test-types
+test-types: $(TSC) ## Strict tsc of examples/*.ts against index.d.ts and @types/k6 (examples/tsconfig.json)
+	cd examples && $(TSC) -p tsconfig.json --typeRoots $(BIN)/ts/node_modules/@types
 
 .PHONY: bench
 bench: tools ## Go benchmarks: this client against go-containerregistry on one registry
@@ -152,6 +166,10 @@ bench: tools ## Go benchmarks: this client against go-containerregistry on one r
 .PHONY: bench-memory
 bench-memory: build $(REGISTRY) $(WITH_REGISTRY) ## Peak RSS of k6: 20 VUs push then pull a 256 MiB layer each
 	$(WITH_REGISTRY) -- scripts/bench-memory.sh
+
+.PHONY: bench-load-gzip
+bench-load-gzip: build $(REGISTRY) $(WITH_REGISTRY) ## CPU, peak RSS and disk of load()'s gzip of a 1.1 GiB docker save, and 20 VUs pushing it
+	$(WITH_REGISTRY) -- scripts/bench-load-gzip.sh
 
 # Every fuzzer, as package:Function; each runs FUZZTIME on its own.
 FUZZERS := \

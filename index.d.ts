@@ -36,7 +36,7 @@
  */
 export as namespace registry;
 
-/** A byte count: a number of bytes, or a string such as `"512KiB"`, `"4MB"`, `"1GiB"`. */
+/** A byte count: a number of bytes, or a string such as `"512KiB"`, `"4MB"`, `"1GiB"` (B, KB, MB, GB, TB, PB in powers of 1000; KiB to PiB in powers of 1024; at most 16 PiB). */
 export type Size = number | string;
 
 /** How a blob's bytes are sent. */
@@ -186,6 +186,8 @@ export interface UploadResult extends SessionResult {
   /** The blob's location as the registry gave it. */
   location: string;
   mounted: boolean;
+  /** `skipExisting` found the blob in the repository: nothing was uploaded. */
+  skipped: boolean;
 }
 
 /** A blob's descriptor. */
@@ -212,6 +214,12 @@ export interface Image {
   manifests: Image[];
   /** `"os/arch[/variant]"` of an index's image; empty otherwise. */
   platform: string;
+  /**
+   * What the image is for: an index's images' platforms, in its order; a single image's, as its
+   * config names it (empty if it names none). A generated image's config is made from its layers'
+   * digests, so reading this first may compute them, as reading `config` does.
+   */
+  platforms: string[];
 }
 
 /** A descriptor as registries list them (referrers, indexes). */
@@ -389,16 +397,49 @@ export function generate(options?: GenerateOptions): Image;
  */
 export function blob(source: { size: Size; seed?: number; body?: "shared" | "unique" } | string | ArrayBuffer | Uint8Array): Blob;
 
+/** What {@link load} makes of a file: which image, and what happens to its uncompressed layers. */
+export interface LoadOptions {
+  /**
+   * The image to load, by the name the file gives it, written as the file writes it: a docker save
+   * `RepoTags` entry (`"example/app:1.0"`), an OCI layout's `org.opencontainers.image.ref.name` or
+   * `io.containerd.image.name`; or its digest (a layout's manifest digest, a docker save image's
+   * config digest: the image ID docker shows). Required when the file holds several images: without
+   * it, load throws, listing the names the file holds.
+   */
+  ref?: string;
+  /**
+   * `"os/arch[/variant]"`: one image of an index, loaded alone. Without it, a file whose image is
+   * an index loads as that index, pushed as the file has it (its images by digest, then the index).
+   * For a single image, it must be the platform its config names.
+   */
+  platform?: string;
+  /**
+   * `"auto"` (default): a docker save's uncompressed layers are gzipped, as `docker push` sends
+   * them; an OCI layout is pushed as it is, as crane and skopeo push one. `"gzip"`: every
+   * uncompressed layer is gzipped. `"none"`: every layer as the file holds it. A layer is
+   * compressed once per k6 process, when a push or the script first needs its digest, into a
+   * temporary file that no name leads to (freed when k6 exits). docs/images.md has the costs.
+   */
+  compress?: "auto" | "gzip" | "none";
+}
+
 /**
- * Read a `docker save` tarball or an OCI image layout (directory or tar) once, in the init
- * context; pushes stream its layers from it. Relative paths resolve against the script. It reads
- * through k6's file system, as `open()` does, so `k6 archive` bundles it and an archived run
- * loads it from the archive. In a local run, a file or directory over 64 MiB is streamed from
- * the disk instead, not bundled (k6 keeps a copy of what it bundles in memory).
+ * Read a `docker save` tarball or an OCI image layout (directory or tar) once per process, in the
+ * init context; pushes stream its layers from it. Relative paths resolve against the script, as
+ * k6's `open()` does, not against the directory k6 runs in. It reads through k6's file system, as
+ * `open()` does, so `k6 archive` bundles it and an archived run loads it from the archive. In a
+ * local run, a file or directory over 64 MiB is streamed from the disk instead, not bundled (k6
+ * keeps a copy of what it bundles in memory). Only regular files are read (links inside the file's
+ * tree are followed); a FIFO or a device is refused, naming it. See docs/images.md.
  */
-export function load(path: string, options?: {
+export function load(path: string, options?: LoadOptions & {
   /** `true`: always through k6's file system (bundled, held in memory); `false`: from the disk. */
   bundle?: boolean;
 }): Image;
-/** Read a `docker save` tarball or OCI layout tar from bytes, such as `open(path, "b")` returns. */
-export function load(tarball: ArrayBuffer | Uint8Array): Image;
+/**
+ * Read a `docker save` tarball or OCI layout tar from bytes, such as `open(path, "b")` returns. The
+ * bytes are read in place, not copied (k6 already gives each VU its own copy of what `open()`
+ * returns): do not write into them afterwards, or pushes send other bytes than the digests say.
+ * `load(path)` reads a file once per process instead of once per VU.
+ */
+export function load(tarball: ArrayBuffer | Uint8Array, options?: LoadOptions): Image;

@@ -1,10 +1,14 @@
 // Pushes an image from a `docker save` tarball, the workflow people script
 // with curl today. Use your own: docker save app:1.0 -o app.tar, then
 //
-//   k6 run -e REGISTRY_URL=http://127.0.0.1:5000 -e IMAGE_TAR=./app.tar examples/docker-save.js
+//   k6 run -e REGISTRY_URL=http://127.0.0.1:5000 -e IMAGE_TAR=$PWD/app.tar examples/docker-save.js
 //
-// The tarball is read once, in the init context; pushes stream its layers
-// from the file. OCI image layouts (a directory or a tar) load the same way.
+// A relative IMAGE_TAR is relative to this script's directory (k6's rule
+// for open()), not to where k6 runs. The tarball is read once per process,
+// in the init context; its plain tar layers are gzipped once, as docker push
+// sends them, and pushes stream them. A file of several images takes
+// -e IMAGE_REF=name:tag; OCI image layouts (a directory or a tar) load the
+// same way. docs/images.md says what load() reads and sends.
 import registry from "k6/x/registry";
 import { check } from "k6";
 import exec from "k6/execution";
@@ -26,7 +30,7 @@ export const options = {
 };
 
 // Relative to this script, as k6's open() resolves paths.
-const image = registry.load(__ENV.IMAGE_TAR || "./testdata/app.tar");
+const image = registry.load(__ENV.IMAGE_TAR || "./testdata/app.tar", { ref: __ENV.IMAGE_REF });
 
 const client = new registry.Client({
   url: __ENV.REGISTRY_URL || "http://127.0.0.1:5000",

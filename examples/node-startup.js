@@ -7,6 +7,11 @@ import { Trend } from "k6/metrics";
 
 const images = ["api", "worker", "sidecar", "metrics"];
 
+// SLO thresholds hold your registry to its service levels; SLO=off leaves
+// them out where the load machine's speed decides them, not the registry's
+// (make test runs every example so, on a shared machine).
+const slo = __ENV.SLO !== "off";
+
 export const options = {
   scenarios: {
     nodes: {
@@ -18,7 +23,7 @@ export const options = {
   thresholds: {
     checks: ["rate==1"],
     registry_errors: ["count==0"],
-    node_startup_duration: ["p(95)<10000"],
+    ...(slo && { node_startup_duration: ["p(95)<10000"] }),
   },
 };
 

@@ -5,6 +5,11 @@
 import registry from "k6/x/registry";
 import { check } from "k6";
 
+// SLO thresholds hold your registry to its service levels; SLO=off leaves
+// them out where the load machine's speed decides them, not the registry's
+// (make test runs every example so, on a shared machine).
+const slo = __ENV.SLO !== "off";
+
 export const options = {
   scenarios: {
     pull: {
@@ -17,7 +22,7 @@ export const options = {
     checks: ["rate==1"],
     registry_errors: ["count==0"],
     http_req_failed: ["rate==0"],
-    "http_req_duration{registry_op:blob_get}": ["p(95)<2000"],
+    ...(slo && { "http_req_duration{registry_op:blob_get}": ["p(95)<2000"] }),
   },
 };
 

@@ -6,6 +6,11 @@ import registry from "k6/x/registry";
 import { check } from "k6";
 import exec from "k6/execution";
 
+// SLO thresholds hold your registry to its service levels; SLO=off leaves
+// them out where the load machine's speed decides them, not the registry's
+// (make test runs every example so, on a shared machine).
+const slo = __ENV.SLO !== "off";
+
 export const options = {
   scenarios: {
     push: {
@@ -18,7 +23,7 @@ export const options = {
     checks: ["rate==1"],
     registry_errors: ["count==0"],
     http_req_failed: ["rate==0"],
-    registry_push_duration: ["p(95)<5000"],
+    ...(slo && { registry_push_duration: ["p(95)<5000"] }),
   },
 };
 

@@ -13,6 +13,11 @@ import exec from "k6/execution";
 const vus = Number(__ENV.VUS || 4);
 const duration = __ENV.DURATION || "5s";
 
+// SLO thresholds hold your registry to its service levels; SLO=off leaves
+// them out where the load machine's speed decides them, not the registry's
+// (make test runs every example so, on a shared machine).
+const slo = __ENV.SLO !== "off";
+
 export const options = {
   scenarios: {
     push: { executor: "constant-vus", exec: "build", vus: Math.max(1, Math.floor(vus / 2)), duration },
@@ -24,8 +29,7 @@ export const options = {
     "registry_errors{lookup:build_cache}": ["count>0"],
     "registry_errors{lookup:none}": ["count==0"],
     "http_req_failed{lookup:none}": ["rate==0"],
-    registry_push_duration: ["p(95)<5000"],
-    registry_pull_duration: ["p(95)<5000"],
+    ...(slo && { registry_push_duration: ["p(95)<5000"], registry_pull_duration: ["p(95)<5000"] }),
   },
 };
 

@@ -8,6 +8,11 @@ import registry from "k6/x/registry";
 import { check } from "k6";
 import exec from "k6/execution";
 
+// SLO thresholds hold your registry to its service levels; SLO=off leaves
+// them out where the load machine's speed decides them, not the registry's
+// (make test runs every example so, on a shared machine).
+const slo = __ENV.SLO !== "off";
+
 export const options = {
   scenarios: {
     releases: {
@@ -19,7 +24,7 @@ export const options = {
   thresholds: {
     checks: ["rate==1"],
     registry_errors: ["count==0"],
-    "http_req_duration{registry_op:referrers}": ["p(95)<500"],
+    ...(slo && { "http_req_duration{registry_op:referrers}": ["p(95)<500"] }),
   },
 };
 

@@ -160,7 +160,7 @@ func (c *Client) uploadLayer(call sobek.FunctionCall, async bool) sobek.Value {
 	return c.run(name, async, func(ctx context.Context) outcome {
 		res, err := c.client.UploadBlob(ctx, repo, blob, opts)
 		return outcome{status: res.Status, err: err, sessions: true, fields: map[string]any{
-			"digest": res.Digest, "size": res.Size, "location": res.Location, "mounted": res.Mounted,
+			"digest": res.Digest, "size": res.Size, "location": res.Location, "mounted": res.Mounted, "skipped": res.Skipped,
 		}}
 	})
 }

@@ -36,7 +36,7 @@ type imageObject struct {
 	facts     map[string]sobek.Value // the properties read so far
 }
 
-var imageKeys = []string{"digest", "mediaType", "size", "config", "layers", "manifests", "platform"}
+var imageKeys = []string{"digest", "mediaType", "size", "config", "layers", "manifests", "platform", "platforms"}
 
 func (mi *ModuleInstance) newImageObject(img *registry.Image) *sobek.Object {
 	o := &imageObject{mi: mi, image: img, facts: map[string]sobek.Value{}}
@@ -62,6 +62,12 @@ func (o *imageObject) Get(key string) sobek.Value {
 		}
 	case "manifests":
 		v = o.manifests
+	case "platforms":
+		platforms, err := content.Platforms(o.mi.vu.Context(), o.image)
+		if err != nil {
+			throw(rt, fmt.Errorf("image: %w", err))
+		}
+		v = platforms
 	case "digest", "size":
 		desc := o.describe(o.image.Descriptor)
 		o.facts["digest"], o.facts["size"] = rt.ToValue(desc.Digest.String()), rt.ToValue(desc.Size)

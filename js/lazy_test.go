@@ -53,7 +53,8 @@ func TestImagePropertiesAreTheManifestsFacts(t *testing.T) {
 		`json.digest === image.digest && json.size === image.size && json.layers.length === 2`,
 		`json.layers[0].digest === base.layers[0].digest && json.layers[1].size === image.layers[1].size`,
 		`image.config.mediaType === "application/vnd.docker.container.image.v1+json"`,
-		`Object.keys(image).join() === "digest,mediaType,size,config,layers,manifests,platform"`,
+		`Object.keys(image).join() === "digest,mediaType,size,config,layers,manifests,platform,platforms"`,
+		`JSON.stringify(json.platforms) === JSON.stringify(["linux/amd64"])`,
 		`registry.blob({ size: 10, seed: 1 }).digest === registry.blob({ size: 10, seed: 1 }).digest`,
 	} {
 		assert.True(t, v.run(check).ToBoolean(), check)

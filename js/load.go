@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sync"
 
 	"github.com/grafana/sobek"
@@ -21,9 +22,10 @@ import (
 // out, unless the script says { bundle: true }.
 const bundleLimit = 64 << 20
 
-// load is registry.load(path, { bundle }) and registry.load(bytes): a docker
-// save tarball or an OCI image layout, read once in the init context, with
-// paths relative to the script as k6's open() takes them; or the bytes of a
+// load is registry.load(path, { bundle, ref, platform, compress }) and
+// registry.load(bytes, { ref, platform, compress }): a docker save tarball
+// or an OCI image layout, read once in the init context, with paths
+// relative to the script as k6's open() takes them; or the bytes of a
 // tarball that open(path, "b") returned.
 func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 	rt := mi.vu.Runtime()
@@ -35,7 +37,12 @@ func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 		held = v
 	}
 	if held != nil {
-		img, err := content.LoadBytes(held)
+		r := newOptionReader(rt, "load", call.Argument(1), "ref", "platform", "compress")
+		opts := readLoadOptions(r)
+		if r.err != nil {
+			throw(rt, r.err)
+		}
+		img, err := content.LoadBytes(held, opts)
 		return mi.loaded("load(bytes)", img, err)
 	}
 	path, ok := call.Argument(0).Export().(string)
@@ -43,12 +50,13 @@ func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 		throw(rt, fmt.Errorf(`load: want a path to a docker save tarball or an OCI image layout, or what open(path, "b") returns`))
 	}
 	name := fmt.Sprintf("load(%q)", path)
-	r := newOptionReader(rt, "load", call.Argument(1), "bundle")
+	r := newOptionReader(rt, "load", call.Argument(1), "bundle", "ref", "platform", "compress")
 	var bundle *bool
 	if v := r.get("bundle"); v != nil {
 		bundle = new(bool)
 		r.bool("bundle", bundle)
 	}
+	opts := readLoadOptions(r)
 	if r.err != nil {
 		throw(rt, r.err)
 	}
@@ -60,7 +68,7 @@ func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 	fsys := initEnv.FileSystems["file"]
 	if _, local := fsys.(fsext.CacheLayerGetter); !local {
 		// An archived run: the file is in the archive, held by k6; read it there.
-		img, err := content.LoadFS(k6Files{fsys}, abs, false)
+		img, err := content.LoadFS(k6Files{fsys}, abs, false, opts)
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("%w: it is not in this archive; k6 archive bundles a file load() reads of up to %d MiB, and a larger one when load() is given { bundle: true }", err, bundleLimit>>20)
 		}
@@ -68,10 +76,10 @@ func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 	}
 	size, err := content.SizeOnDisk(abs)
 	if err != nil {
-		return mi.loaded(name, nil, err)
+		return mi.loaded(name, nil, notFoundHint(err, path))
 	}
 	if bundle != nil && *bundle || bundle == nil && size <= bundleLimit {
-		img, err := content.LoadFS(k6Files{fsys}, abs, true)
+		img, err := content.LoadFS(k6Files{fsys}, abs, true, opts)
 		return mi.loaded(name, img, err)
 	}
 	if bundle == nil {
@@ -80,8 +88,33 @@ func (mi *ModuleInstance) load(call sobek.FunctionCall) sobek.Value {
 				" give load() { bundle: true } to read it through k6's file system (held in memory), or { bundle: false } to say this is meant", name, size>>20)
 		})
 	}
-	img, err := content.Load(abs)
+	img, err := content.Load(abs, opts)
 	return mi.loaded(name, img, err)
+}
+
+// readLoadOptions reads what load() is to make of the file.
+func readLoadOptions(r *optionReader) content.LoadOptions {
+	var opts content.LoadOptions
+	var compress string
+	r.string("ref", &opts.Ref)
+	r.string("platform", &opts.Platform)
+	r.string("compress", &compress)
+	opts.Compress = content.Compression(compress)
+	if r.err == nil {
+		if err := opts.Validate(); err != nil {
+			r.err = fmt.Errorf("%s: %w", r.call, err)
+		}
+	}
+	return opts
+}
+
+// notFoundHint says where a relative path was looked for: k6 resolves it
+// against the script's directory, not the one k6 was started in.
+func notFoundHint(err error, path string) error {
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
+		return fmt.Errorf("%w: %q is relative to the script's directory, as k6's open() takes paths, not to the directory k6 runs in", err, path)
+	}
+	return err
 }
 
 // loaded returns an image a load made, or throws why it could not.

@@ -1,14 +1,20 @@
 package js_test
 
 import (
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	logtest "github.com/sirupsen/logrus/hooks/test"
@@ -173,4 +179,111 @@ func TestLoadKeepsLargeFilesOutOfMemory(t *testing.T) {
 	want, err := src.Digest()
 	require.NoError(t, err)
 	assert.Equal(t, want.String(), v.run(`registry.load("./layout").digest`).String())
+}
+
+// TestLoadPicksWhatTheScriptNames: a tarball of two images throws without
+// a ref, naming both; a ref picks one; a layout of an index loads as the
+// index, and says what it is; platform picks one of its images. Options
+// are checked as every call's are.
+func TestLoadPicksWhatTheScriptNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, err := random.Image(10_000, 1)
+	require.NoError(t, err)
+	b, err := random.Image(10_000, 2)
+	require.NoError(t, err)
+	tagA, err := name.NewTag("example/a:1")
+	require.NoError(t, err)
+	tagB, err := name.NewTag("example/b:1")
+	require.NoError(t, err)
+	require.NoError(t, tarball.MultiRefWriteToFile(filepath.Join(dir, "two.tar"), map[name.Reference]v1.Image{tagA: a, tagB: b}))
+	raw, err := os.ReadFile(filepath.Join(dir, "two.tar"))
+	require.NoError(t, err)
+
+	var idx v1.ImageIndex = empty.Index
+	for _, p := range []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}} {
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: a, Descriptor: v1.Descriptor{Platform: &p}})
+		a = b
+	}
+	lp, err := layout.Write(filepath.Join(dir, "layout"), empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, lp.AppendIndex(idx))
+	idxDigest, err := idx.Digest()
+	require.NoError(t, err)
+	bDigest, err := b.Digest()
+	require.NoError(t, err)
+
+	v := newVU(t)
+	v.rt.VU.InitEnvField.FileSystems = map[string]fsext.Fs{"file": fsext.NewCacheOnReadFs(fsext.NewOsFs(), fsext.NewMemMapFs(), 0)}
+	v.rt.VU.InitEnvField.CWD = &url.URL{Scheme: "file", Path: dir + "/"}
+	require.NoError(t, v.rt.VU.Runtime().Set("saved", v.rt.VU.Runtime().NewArrayBuffer(raw)))
+
+	err = v.runErr(`registry.load("./two.tar")`)
+	assert.ErrorContains(t, err, `the file holds 2 images: pick one with { ref }`)
+	assert.ErrorContains(t, err, `"example/a:1"`)
+	assert.ErrorContains(t, err, `"example/b:1"`)
+	assert.ErrorContains(t, v.runErr(`registry.load("./two.tar", { ref: "example/c:1" })`), `no image named "example/c:1"`)
+	assert.ErrorContains(t, v.runErr(`registry.load(saved)`), `holds 2 images`)
+	cfgB, err := b.ConfigName()
+	require.NoError(t, err)
+	assert.Equal(t, cfgB.String(), v.run(`registry.load("./two.tar", { ref: "example/b:1" }).config.digest`).String())
+	assert.Equal(t, cfgB.String(), v.run(`registry.load(saved, { ref: "example/b:1" }).config.digest`).String())
+
+	assert.True(t, v.run(`
+		const index = registry.load("./layout");
+		index.mediaType === "application/vnd.oci.image.index.v1+json" && index.manifests.length === 2 &&
+			index.digest === "`+idxDigest.String()+`" &&
+			JSON.stringify(index.platforms) === '["linux/amd64","linux/arm64"]' &&
+			index.manifests[1].platform === "linux/arm64"
+	`).ToBoolean())
+	assert.Equal(t, bDigest.String(), v.run(`registry.load("./layout", { platform: "linux/arm64" }).digest`).String())
+
+	for code, want := range map[string]string{
+		`registry.load("./two.tar", { compress: "zip" })`:        `compress "zip" is not "auto", "gzip" or "none"`,
+		`registry.load("./two.tar", { platform: "arm64" })`:      `platform "arm64" is not os/arch`,
+		`registry.load("./two.tar", { ref: 1 })`:                 `option "ref" must be a string`,
+		`registry.load(saved, { bundle: true })`:                 `load: unknown option "bundle"; known: compress, platform, ref`,
+		`registry.load("./layout", { platform: "linux/s390x" })`: `platform linux/s390x: the index`,
+		`registry.load("./app.tar")`:                             `"./app.tar" is relative to the script's directory`,
+	} {
+		assert.ErrorContains(t, v.runErr(code), want, code)
+	}
+}
+
+// TestLoadRefusesFIFOsAndDevicesThroughK6sFileSystem: a docker save directory whose
+// layer is a FIFO or a character device (/dev/zero's numbers) fails the
+// load at once, naming it, read through k6's file system (which would copy
+// it whole on open: forever, or until memory ends) and from the disk.
+func TestLoadRefusesFIFOsAndDevicesThroughK6sFileSystem(t *testing.T) {
+	t.Parallel()
+	nodes := map[string]func(string) error{
+		"a named pipe (FIFO)": func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"a character device":  func(p string) error { return syscall.Mknod(p, syscall.S_IFCHR|0o644, 1<<8|5) },
+	}
+	for kind, mk := range nodes {
+		dir := t.TempDir()
+		save := filepath.Join(dir, "save")
+		require.NoError(t, os.MkdirAll(filepath.Join(save, "abc"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(save, "config.json"), []byte(`{"rootfs":{"type":"layers","diff_ids":["sha256:`+strings.Repeat("0", 64)+`"]}}`), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(save, "manifest.json"), []byte(`[{"Config":"config.json","Layers":["abc/layer.tar"]}]`), 0o644))
+		if err := mk(filepath.Join(save, "abc", "layer.tar")); errors.Is(err, syscall.EPERM) && os.Getenv("CI") != "true" {
+			t.Logf("making %s needs root: %v", kind, err)
+			continue
+		} else {
+			require.NoError(t, err)
+		}
+		for _, code := range []string{`registry.load("./save")`, `registry.load("./save", { bundle: false })`, `registry.load("./save", { bundle: true })`} {
+			v := newVU(t)
+			v.rt.VU.InitEnvField.FileSystems = map[string]fsext.Fs{"file": fsext.NewCacheOnReadFs(fsext.NewOsFs(), fsext.NewMemMapFs(), 0)}
+			v.rt.VU.InitEnvField.CWD = &url.URL{Scheme: "file", Path: dir + "/"}
+			done := make(chan error, 1)
+			go func() { done <- v.runErr(code) }()
+			select {
+			case err := <-done:
+				assert.ErrorContains(t, err, "abc/layer.tar is "+kind+", not a regular file", code)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s did not return: it opened %s", code, kind)
+			}
+		}
+	}
 }

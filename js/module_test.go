@@ -103,6 +103,11 @@ func TestProgrammerErrorsThrowWithTheCulpritNamed(t *testing.T) {
 		`new registry.Client({ url: "http://127.0.0.1:1", usernme: "x" })`: `unknown option "usernme"`,
 		`new registry.Client({})`:                                                `"url" is required`,
 		`new registry.Client({ url: "ftp://x" })`:                                "scheme must be http or https",
+		`new registry.Client({ url: "127.0.0.1:5000" })`:                         "no scheme; write http://127.0.0.1:5000 or https://127.0.0.1:5000",
+		`new registry.Client({ url: "localhost:5000" })`:                         "no scheme; write http://localhost:5000",
+		`new registry.Client({ url: "u:secret@127.0.0.1:5000/team" })`:           "no scheme; write http://127.0.0.1:5000/team",
+		`new registry.Client({ url: "http://127.0.0.1:5000/v2/" })`:              "leave /v2 out, the client adds it: http://127.0.0.1:5000",
+		`new registry.Client({ url: "https://r.example/mirror/v2" })`:            "leave /v2 out, the client adds it: https://r.example/mirror",
 		`new registry.Client({ url: "http://u:secret@x" })`:                      "username and password",
 		`new registry.Client({ url: "http://x", timeout: "soon" })`:              `option "timeout"`,
 		`client.pull("Team/App:1")`:                                              `repository name "Team/App" is invalid`,
@@ -157,13 +162,15 @@ func TestPushAndPullAreMeasured(t *testing.T) {
 		const pulled = client.pull("unit/app:1", { concurrency: 3 });
 		const up = client.uploadLayer("unit/app", registry.blob(new Uint8Array([1, 2, 3]).buffer), { upload: "post" });
 		const text = client.uploadLayer("unit/app", registry.blob("literal"), { upload: "monolithic", mountFrom: "unit/other", skipExisting: true });
+		const again = client.uploadLayer("unit/app", registry.blob("literal"), { skipExisting: true });
 		const pong = client.ping();
 	`)
 	for _, check := range []string{
 		`pushed.ok && pushed.error === null && pushed.status === 201 && pushed.uploaded === 3 && pushed.digest === image.digest`,
 		`pulled.ok && pulled.digest === pushed.digest && pulled.bytes === pushed.bytes && pulled.blobs === 3 && pulled.mediaType === image.mediaType`,
 		`up.ok && up.size === 3 && up.location.includes(up.digest) && up.mounted === false`,
-		`text.ok && text.size === 7`,
+		`text.ok && text.size === 7 && text.skipped === false`,
+		`again.ok && again.skipped === true && again.digest === text.digest`,
 		`pong.ok && pong.status === 200`,
 	} {
 		assert.True(t, v.run(check).ToBoolean(), check)

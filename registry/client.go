@@ -90,6 +90,10 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("url is required, e.g. http://127.0.0.1:5000")
 	}
+	if !strings.Contains(raw, "://") {
+		shown := withoutUserinfo(raw)
+		return nil, fmt.Errorf("url %q: no scheme; write http://%s or https://%s", shown, shown, shown)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("url %q: %w", raw, err)
@@ -108,8 +112,25 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("url %q: no query or fragment allowed", raw)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
+	if strings.HasSuffix(u.Path, "/v2") {
+		// The client adds /v2/ itself; a url ending in it fails later as MANIFEST_UNKNOWN.
+		return nil, fmt.Errorf("url %q: leave /v2 out, the client adds it: %s://%s%s", raw, u.Scheme, u.Host, strings.TrimSuffix(u.Path, "/v2"))
+	}
 	u.RawPath = ""
 	return u, nil
+}
+
+// withoutUserinfo is a url written without a scheme, for a message, with
+// any user:password@ before its host left out.
+func withoutUserinfo(raw string) string {
+	host, path, _ := strings.Cut(raw, "/")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if path != "" {
+		return host + "/" + path
+	}
+	return host
 }
 
 // Ping sends GET /v2/, answering an auth challenge, and returns the status.

@@ -21,6 +21,17 @@ function thrown(fn) {
 const client = new registry.Client({ url: "http://127.0.0.1:1" });
 const initRefusal = thrown(() => client.ping());
 
+// load() in the init context, relative to this script; a docker save's
+// plain tar layers are gzipped by default, as docker push sends them.
+const saved = registry.load("../examples/testdata/app.tar");
+const savedAsIs = registry.load("../examples/testdata/app.tar", { ref: "example/app:1.0", compress: "none" });
+const loadRefusals = {
+  compress: thrown(() => registry.load("../examples/testdata/app.tar", { compress: "zip" })),
+  ref: thrown(() => registry.load("../examples/testdata/app.tar", { ref: "example/other:1" })),
+  platform: thrown(() => registry.load("../examples/testdata/app.tar", { platform: "linux/arm64" })),
+  relative: thrown(() => registry.load("./testdata/app.tar")),
+};
+
 export default function () {
   const image = registry.generate({ layers: 2, layerSize: "8KiB", seed: 7 });
   const again = registry.generate({ layers: 2, layerSize: "8KiB", seed: 7 });
@@ -41,6 +52,24 @@ export default function () {
   check(literal, { "a literal blob": (b) => b.size === 5 });
   check(artifact, { "artifact is a manifest": (a) => a.mediaType === "application/vnd.oci.image.manifest.v1+json" });
   check(initRefusal, { "network calls are refused in the init context": (m) => m.includes("init context") });
+  check(saved, {
+    "load gzips a docker save's layers": (i) =>
+      i.layers.length === 2 && i.layers.every((l) => l.mediaType === "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+    "load says what the image is": (i) =>
+      i.mediaType === "application/vnd.docker.distribution.manifest.v2+json" && i.platforms.join() === "linux/amd64",
+    "the config is the file's, whatever the compression": (i) => i.config.digest === savedAsIs.config.digest,
+  });
+  check(savedAsIs, {
+    'compress: "none" keeps the file\'s bytes': (i) =>
+      i.layers[0].mediaType === "application/vnd.docker.image.rootfs.diff.tar" &&
+      i.layers[0].digest === "sha256:0e787c14d086a4081de1c6bf08b3b7dc0aa16d47dcef55d694ef54171ba005a7",
+  });
+  check(loadRefusals, {
+    "a bad compress is named": (r) => r.compress.includes('compress "zip"'),
+    "a ref the file lacks is named, with what it holds": (r) => r.ref.includes('"example/other:1"') && r.ref.includes('"example/app:1.0"'),
+    "a platform the image is not": (r) => r.platform.includes("it is linux/amd64"),
+    "a relative path is the script's": (r) => r.relative.includes("relative to the script's directory"),
+  });
   check(null, {
     "a client needs a url": () => thrown(() => new registry.Client({})).includes('"url"'),
     "an unknown option is named": () => thrown(() => registry.generate({ layres: 1 })).includes('unknown option "layres"'),

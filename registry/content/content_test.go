@@ -23,7 +23,7 @@ func TestParseSize(t *testing.T) {
 	t.Parallel()
 	good := map[string]int64{
 		"0": 0, "4096": 4096, "1B": 1, "512KiB": 512 << 10, "4MB": 4_000_000, "4mib": 4 << 20,
-		"1.5GiB": 3 << 29, "1 KiB": 1024, "2TB": 2e12,
+		"1.5GiB": 3 << 29, "1 KiB": 1024, "2TB": 2e12, "3PB": 3e15, "16PiB": content.MaxSize, "1pib": 1 << 50,
 	}
 	for in, want := range good {
 		got, err := content.ParseSize(in)
@@ -32,7 +32,7 @@ func TestParseSize(t *testing.T) {
 	}
 	bad := map[string]string{
 		"4XB": `unknown unit "XB"`, "": "want a number", "MiB": "want a number", "-1": "negative",
-		"1.3B": "not a whole number", "99999999TiB": "too large", "1..2": "want a number",
+		"1.3B": "not a whole number", "99999999TiB": "too large", "17PiB": "more than the 16PiB", "1..2": "want a number",
 	}
 	for in, want := range bad {
 		_, err := content.ParseSize(in)

@@ -48,12 +48,12 @@ func TestLoadReadsNothingOutsideItsDirectory(t *testing.T) {
 	tarDir(t, saveDir(t, "config.json", "../"+filepath.Base(secret)), archived)
 	cases["relative layer in a tar"] = struct{ dir, culprit string }{archived, "../"}
 	for what, tc := range cases {
-		img, err := content.Load(tc.dir)
+		img, err := content.Load(tc.dir, content.LoadOptions{})
 		require.Error(t, err, "%s: loaded %v", what, img)
 		assert.Contains(t, err.Error(), tc.culprit, what)
 		assert.NotContains(t, err.Error(), "hunter2", what)
 		// Through a file system that follows links, as k6's does in a local run.
-		img, err = content.LoadFS(diskFS{}, tc.dir, true)
+		img, err = content.LoadFS(diskFS{}, tc.dir, true, content.LoadOptions{})
 		require.Error(t, err, "%s through an FS: loaded %v", what, img)
 		assert.Contains(t, err.Error(), tc.culprit, what)
 		assert.NotContains(t, err.Error(), "hunter2", what)
@@ -81,7 +81,7 @@ func TestLoadSaysAGzippedArchiveIsCompressed(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "save.tar.gz")
 	require.NoError(t, os.WriteFile(p, zipped.Bytes(), 0o644))
 
-	_, err = content.Load(p)
+	_, err = content.Load(p, content.LoadOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "gzip-compressed")
 }

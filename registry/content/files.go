@@ -1,7 +1,6 @@
 package content
 
 import (
-	"archive/tar"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,16 +9,23 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"syscall"
 )
 
 // files is a read-only tree of named files: a directory, or the entries of
-// a tar archive opened in place.
+// a tar archive opened in place. Only regular files are read: a name that
+// is a FIFO, a device, a socket or a directory is refused, naming it,
+// before anything opens it.
 type files interface {
-	// open streams a file; each call opens the archive anew, so blob
+	// open streams a regular file; each call opens it anew, so blob
 	// sources from it can be read by many VUs at once.
 	open(name string) (io.ReadCloser, error)
-	// size tells a file's size, and whether it exists.
-	size(name string) (int64, bool)
+	// stat tells a regular file's size. A missing name is an error that
+	// wraps fs.ErrNotExist; any other type of file is an error naming it.
+	stat(name string) (int64, error)
+	// canonical is the name a file is read under: where a link leads, so
+	// a layer listed under several names is one layer.
+	canonical(name string) string
 }
 
 // localName checks a name read from a manifest.json or index.json: it
@@ -32,6 +38,36 @@ func localName(name string) error {
 	return nil
 }
 
+// notRegular names what a file is when it is not a regular file.
+func notRegular(name string, mode fs.FileMode) error {
+	what := "not a regular file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case mode&fs.ModeDevice != 0:
+		what = "a block device"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	case mode&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	case mode.IsDir():
+		what = "a directory"
+	}
+	return fmt.Errorf("%s is %s, not a regular file: an image's files must be regular files", name, what)
+}
+
+// checkTop refuses a path given to load() that is neither a directory nor
+// a regular file, before it is opened: a FIFO would block the open, and a
+// device such as /dev/zero never ends.
+func checkTop(p string, fi fs.FileInfo) error {
+	if fi.IsDir() || fi.Mode().IsRegular() {
+		return nil
+	}
+	return notRegular(p, fi.Mode())
+}
+
 // dirFiles are the files under a directory, opened through an os.Root so
 // that a symbolic link cannot lead out of it either.
 type dirFiles struct{ root *os.Root }
@@ -42,26 +78,41 @@ func openDir(p string) (dirFiles, error) {
 }
 
 func (d dirFiles) open(name string) (io.ReadCloser, error) {
-	if err := localName(name); err != nil {
+	if _, err := d.stat(name); err != nil {
 		return nil, err
 	}
-	f, err := d.root.Open(filepath.FromSlash(name))
+	// Non-blocking, and checked again once open: a file swapped for a FIFO
+	// after the stat does not block the open, and is not read.
+	f, err := d.root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", name, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(name, fi.Mode())
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
 	}
 	return f, nil
 }
 
-func (d dirFiles) size(name string) (int64, bool) {
-	if localName(name) != nil {
-		return 0, false
+func (d dirFiles) stat(name string) (int64, error) {
+	if err := localName(name); err != nil {
+		return 0, err
 	}
 	fi, err := d.root.Stat(filepath.FromSlash(name))
-	if err != nil || !fi.Mode().IsRegular() {
-		return 0, false
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	return fi.Size(), true
+	if !fi.Mode().IsRegular() {
+		return 0, notRegular(name, fi.Mode())
+	}
+	return fi.Size(), nil
 }
+
+func (dirFiles) canonical(name string) string { return path.Clean(name) }
 
 // FS is a file system a load reads through instead of the disk: k6's init
 // file system, the one open() uses, whose reads k6 archive bundles and
@@ -90,20 +141,29 @@ type fsDir struct {
 	guard *os.Root
 }
 
-func (d fsDir) check(name string) error {
+func (d fsDir) stat(name string) (int64, error) {
 	if err := localName(name); err != nil {
-		return err
+		return 0, err
 	}
 	if d.guard != nil {
 		if _, err := d.guard.Stat(filepath.FromSlash(name)); err != nil {
-			return fmt.Errorf("%q: %w", name, err)
+			return 0, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return nil
+	// Before any open: k6's file system copies a file whole into memory
+	// when it is opened, which never ends for a FIFO or /dev/zero.
+	fi, err := d.fsys.Stat(path.Join(d.dir, name))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, notRegular(name, fi.Mode())
+	}
+	return fi.Size(), nil
 }
 
 func (d fsDir) open(name string) (io.ReadCloser, error) {
-	if err := d.check(name); err != nil {
+	if _, err := d.stat(name); err != nil {
 		return nil, err
 	}
 	f, err := d.fsys.Open(path.Join(d.dir, name))
@@ -113,113 +173,7 @@ func (d fsDir) open(name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-func (d fsDir) size(name string) (int64, bool) {
-	if d.check(name) != nil {
-		return 0, false
-	}
-	fi, err := d.fsys.Stat(path.Join(d.dir, name))
-	if err != nil || !fi.Mode().IsRegular() {
-		return 0, false
-	}
-	return fi.Size(), true
-}
-
-// tarFiles index the regular files of a tar archive by where their bytes
-// start, so reading one is a section of the archive: no extraction, no copy.
-type tarFiles struct {
-	archive func() (File, error) // opens the archive anew
-	entries map[string]tarEntry
-}
-
-type tarEntry struct{ offset, size int64 }
-
-// indexTar scans a tar once, seeking over entries' data.
-func indexTar(archive func() (File, error)) (*tarFiles, error) {
-	f, err := archive()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var magic [2]byte
-	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic == gzipMagic {
-		return nil, errors.New("the file is gzip-compressed (docker save | gzip?): gunzip it first; layers are read in place, which a compressed archive does not allow")
-	}
-	// k6's in-memory files move their offset on ReadAt (afero 1.1's mem.File).
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	cr := &countingReader{f: f}
-	tr := tar.NewReader(cr)
-	tf := &tarFiles{archive: archive, entries: map[string]tarEntry{}}
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a readable tar archive: %w", err)
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		// After Next the reader stands at the entry's first data byte.
-		tf.entries[path.Clean(hdr.Name)] = tarEntry{offset: cr.n, size: hdr.Size}
-	}
-	if len(tf.entries) == 0 {
-		return nil, errors.New("the tar archive holds no files")
-	}
-	return tf, nil
-}
-
-func (t *tarFiles) open(name string) (io.ReadCloser, error) {
-	if err := localName(name); err != nil {
-		return nil, err
-	}
-	e, ok := t.entries[path.Clean(name)]
-	if !ok {
-		return nil, fmt.Errorf("%s: no such file in the archive", name)
-	}
-	f, err := t.archive()
-	if err != nil {
-		return nil, err
-	}
-	return &sectionFile{SectionReader: io.NewSectionReader(f, e.offset, e.size), f: f}, nil
-}
-
-func (t *tarFiles) size(name string) (int64, bool) {
-	e, ok := t.entries[path.Clean(name)]
-	return e.size, ok
-}
-
-// sectionFile is a part of a file that closes the file. It seeks, so a
-// chunked upload that must resend a chunk jumps back instead of rereading.
-type sectionFile struct {
-	*io.SectionReader
-	f io.Closer
-}
-
-func (s *sectionFile) Close() error { return s.f.Close() }
-
-// countingReader tells how far into the file tar.Reader has read; it seeks
-// so tar skips entries' data instead of reading it.
-type countingReader struct {
-	f io.ReadSeeker
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.f.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
-	n, err := c.f.Seek(offset, whence)
-	if err == nil {
-		c.n = n
-	}
-	return n, err
-}
+func (fsDir) canonical(name string) string { return path.Clean(name) }
 
 // heldFile is a tar held in memory as a File: what a script read with
 // open(path, "b").
@@ -230,14 +184,23 @@ func (heldFile) Close() error { return nil }
 // gzipMagic starts every gzip stream.
 var gzipMagic = [2]byte{0x1f, 0x8b}
 
+// exists tells whether name is in src, whatever its type.
+func exists(src files, name string) (bool, error) {
+	_, err := src.stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return true, err
+}
+
 // readSmall reads a file that must be small (a manifest, a config).
 func readSmall(src files, name string, limit int64) ([]byte, error) {
 	if err := localName(name); err != nil {
 		return nil, err
 	}
-	n, ok := src.size(name)
-	if !ok {
-		return nil, fmt.Errorf("%s: not found", name)
+	n, err := src.stat(name)
+	if err != nil {
+		return nil, err
 	}
 	if n > limit {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d a %s may have", name, n, limit, path.Base(name))

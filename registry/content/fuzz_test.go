@@ -51,12 +51,12 @@ func FuzzLoadArchive(f *testing.F) {
 		if cerr := f.Close(); err != nil || cerr != nil {
 			t.Fatal(err, cerr)
 		}
-		img, err := content.Load(p)
+		img, err := content.Load(p, content.LoadOptions{})
 		if err == nil {
 			readLayers(t, img)
 		}
 		// The same bytes held in memory, as open(path, "b") gives them.
-		held, heldErr := content.LoadBytes(archive)
+		held, heldErr := content.LoadBytes(archive, content.LoadOptions{})
 		if (err == nil) != (heldErr == nil) {
 			t.Fatalf("from the file: %v; from bytes: %v", err, heldErr)
 		}
@@ -83,7 +83,7 @@ func FuzzLoadManifestJSON(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		if img, err := content.Load(dir); err == nil {
+		if img, err := content.Load(dir, content.LoadOptions{}); err == nil {
 			readLayers(t, img)
 		}
 	})

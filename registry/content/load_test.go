@@ -111,7 +111,7 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 
 	for kind, p := range fixtures(t, src) {
 		t.Run(kind, func(t *testing.T) {
-			img, err := content.Load(p)
+			img, err := content.Load(p, content.LoadOptions{})
 			require.NoError(t, err)
 			require.Len(t, img.Layers, len(wantLayers))
 			for i, l := range img.Layers {
@@ -122,10 +122,10 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 				assert.Equal(t, describe(t, l).Digest, d)
 				assert.Equal(t, describe(t, l).Size, n)
 			}
-			again, err := content.Load(p)
+			again, err := content.Load(p, content.LoadOptions{})
 			require.NoError(t, err)
 			assert.Same(t, img, again, "a second VU gets the loaded image, not a new load")
-			through, err := content.LoadFS(diskFS{}, p, true)
+			through, err := content.LoadFS(diskFS{}, p, true, content.LoadOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, manifestOf(t, img), manifestOf(t, through), "through a file system, the same image")
 			for i, l := range through.Layers {
@@ -134,7 +134,7 @@ func TestLoadEveryLayoutAndPushIt(t *testing.T) {
 				assert.Equal(t, describe(t, img.Layers[i]).Size, n)
 			}
 			if raw, err := os.ReadFile(p); err == nil {
-				held, err := content.LoadBytes(raw)
+				held, err := content.LoadBytes(raw, content.LoadOptions{})
 				require.NoError(t, err)
 				assert.Equal(t, manifestOf(t, img), manifestOf(t, held), "from bytes, the same image")
 				assert.Equal(t, streamDigestOnly(t, img.Layers[0]), streamDigestOnly(t, held.Layers[0]))
@@ -174,14 +174,14 @@ func TestLoadRefusesWhatItCannotRead(t *testing.T) {
 	for name, b := range cases {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, b, 0o644))
-		_, err := content.Load(p)
+		_, err := content.Load(p, content.LoadOptions{})
 		assert.Error(t, err, name)
 	}
 	empty := filepath.Join(dir, "emptydir")
 	require.NoError(t, os.Mkdir(empty, 0o755))
-	_, err = content.Load(empty)
+	_, err = content.Load(empty, content.LoadOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no index.json")
-	_, err = content.Load(filepath.Join(dir, "missing.tar"))
+	_, err = content.Load(filepath.Join(dir, "missing.tar"), content.LoadOptions{})
 	require.Error(t, err)
 }

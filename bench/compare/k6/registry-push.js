@@ -14,7 +14,8 @@ export const options = benchOptions();
 export { handleSummary };
 
 const client = new registry.Client({ url: __ENV.REGISTRY_URL, timeout: "300s" });
-const loaded = __ENV.SOURCE === "tar" ? registry.load(__ENV.TAR, { bundle: false }) : null;
+// compress: "none": the plain tars as they are, the bytes curl and crane send of this file.
+const loaded = __ENV.SOURCE === "tar" ? registry.load(__ENV.TAR, { bundle: false, compress: "none" }) : null;
 
 export default function () {
   const image = loaded || registry.generate({ layers: Number(__ENV.LAYERS), layerSize: Number(__ENV.LAYER_BYTES) });
