@@ -24,7 +24,6 @@ type config struct {
 // metricsPath is where the debug server serves Prometheus metrics.
 const metricsPath = "/metrics"
 
-
 // tlsFiles are the paths of a server certificate and its key.
 type tlsFiles struct {
 	certificate, key string
