@@ -137,7 +137,7 @@ FUZZERS := \
   ./registry:FuzzLinkHeader ./registry:FuzzRangeHeader ./registry:FuzzLocationHeader \
   ./registry:FuzzRetryAfter ./registry:FuzzTokenResponse ./registry:FuzzErrorBody \
   ./registry:FuzzManifest ./registry:FuzzIndexPlatform ./registry:FuzzReference \
-  ./registry/auth:FuzzChallenges \
+  ./registry/auth:FuzzChallenges ./registry/servermetrics:FuzzUpdate \
   ./registry/content:FuzzLoadArchive ./registry/content:FuzzLoadManifestJSON ./registry/content:FuzzParseSize
 FUZZTIME ?= 30s
 
