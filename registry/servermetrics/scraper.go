@@ -200,7 +200,29 @@ func (s *Scraper) Update(r io.Reader) (*Result, error) {
 		}
 		res.Changes = append(res.Changes, c)
 	}
+	if c, ok := storagePerRequest(res.Changes); ok {
+		res.Changes = append(res.Changes, c)
+	}
 	return res, nil
+}
+
+// storagePerRequest is the storage driver calls per API request served
+// since the last scrape, when requests were: the driver's calls carry no
+// handler, so the ratio is of all requests together.
+func storagePerRequest(changes []Change) (Change, bool) {
+	var requests, actions float64
+	for _, c := range changes {
+		switch c.Metric {
+		case Prefix + "requests":
+			requests += c.Value
+		case Prefix + "storage_actions":
+			actions += c.Value
+		}
+	}
+	if requests == 0 {
+		return Change{}, false
+	}
+	return Change{Metric: Prefix + "storage_calls_per_request", Kind: Trend, Tags: map[string]string{}, Value: actions / requests}, true
 }
 
 // admit tells whether a metric's tag set is recorded: it was admitted

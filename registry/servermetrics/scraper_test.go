@@ -83,6 +83,8 @@ func TestChangesAreWhatMovedSinceTheLastScrape(t *testing.T) {
 	assert.Equal(t, servermetrics.Seconds, d.Unit)
 	assert.InDelta(t, 0.1, d.Value, 1e-9)
 	assert.Equal(t, 0.0, find(t, res, "registry_server_in_flight", map[string]string{"handler": "blob"}).Value)
+	// No storage call since: none per request.
+	assert.Equal(t, 0.0, find(t, res, "registry_server_storage_calls_per_request", map[string]string{}).Value)
 	// Counters that did not move, and the storage histogram, say nothing.
 	for _, c := range res.Changes {
 		assert.NotEqual(t, "registry_server_storage_actions", c.Metric)
