@@ -310,6 +310,59 @@ export class Client {
   asyncUploadStatus(location: string): Promise<Result & { offset: number; location: string }>;
 }
 
+/** Options of {@link ServerMetrics}. */
+export interface ServerMetricsOptions {
+  /** The registry's Prometheus metrics, e.g. distribution's debug server: `http://127.0.0.1:5001/metrics`. */
+  url: string;
+  /** A regular expression: families no rule maps whose name it matches are recorded as `registry_server_<name>`. */
+  include?: string;
+  /** The distinct tag sets each metric may have (200); changes of later ones are dropped and counted in `dropped`. */
+  maxSeries?: number;
+  /** Bounds each scrape (10s). */
+  timeout?: string | number;
+  /** Tags added to every sample a scrape records. */
+  tags?: Record<string, string>;
+}
+
+/** One change a scrape recorded. */
+export interface ServerMetricsChange {
+  metric: string;
+  tags: Record<string, string>;
+  /** A counter's increase, a gauge's value, or a trend's mean; seconds as milliseconds. */
+  value: number;
+}
+
+/**
+ * The registry's own metrics in the run. Each `scrape()` reads the metrics
+ * and records what changed since the last scrape of the same url, by any VU
+ * of the run, as `registry_server_*` metrics: `requests` (counter, by
+ * handler, method, status and the client's `registry_op`), `request_duration`
+ * (a trend of each scrape interval's mean), `in_flight`, `request_bytes`,
+ * `response_bytes`, `storage_actions` and `storage_duration` (by action),
+ * `storage_calls_per_request`, `proxy_requests`, `proxy_hits`, `proxy_misses`,
+ * `proxy_pulled_bytes`, `proxy_pushed_bytes`. The first scrape is the baseline.
+ * Meant for setup(), one VU scraping every few seconds, and teardown().
+ *
+ * @example
+ * const server = new registry.ServerMetrics({ url: __ENV.METRICS_URL });
+ * export function setup() { server.scrape(); }
+ * export function scrapeServer() { server.scrape(); sleep(2); }
+ * export function teardown() { server.scrape(); }
+ */
+export class ServerMetrics {
+  constructor(options: ServerMetricsOptions);
+  scrape(): Result & {
+    /** The first scrape: counters start here, only gauges are recorded. */
+    baseline: boolean;
+    families: number;
+    changes: ServerMetricsChange[];
+    /** Families neither mapped nor included, and the first of their names. */
+    skipped: number;
+    skippedNames: string[];
+    dropped: number;
+  };
+}
+
 export interface GenerateOptions {
   /** Layers, 0 to 1000. Default 1. */
   layers?: number;
