@@ -118,10 +118,15 @@ test-report: tools build $(WITH_REGISTRY) ## The HTML report of make report, ope
 	cd e2e/report && go vet ./... && WITH_REGISTRY_BIN=$(WITH_REGISTRY) go test -count=1 ./...
 
 .PHONY: test-examples
+# An example says what it runs against in a line `// with-registry: FLAGS`
+# (-pull-through, -metrics) and what make test sets for it, to keep it small,
+# in a line `// test-env: NAME=value ...`.
 test-examples: tools build $(WITH_REGISTRY) ## Run every examples/*.js with k6 against a fresh local registry; thresholds must hold
 	@for example in $(EXAMPLES); do \
 	  echo "=== $$example"; \
-	  VUS=4 DURATION=5s $(WITH_REGISTRY) -- $(K6) run --no-color --quiet $$example; \
+	  flags=$$(sed -n 's|^// with-registry: ||p' $$example); \
+	  vars=$$(sed -n 's|^// test-env: ||p' $$example); \
+	  env VUS=4 DURATION=5s $$vars $(WITH_REGISTRY) $$flags -- $(K6) run --no-color --quiet $$example; \
 	done
 
 .PHONY: bench
