@@ -208,6 +208,20 @@ export interface GetManifestResult extends ManifestResult {
   manifest: any;
 }
 
+/** Options of {@link Client.putManifest}. */
+export interface PutManifestOptions {
+  /** The manifest's Content-Type; by default its own mediaType field. */
+  mediaType?: string;
+  /** Up to 100 more tags for the manifest, which `ref` then names by digest. */
+  tags?: string[];
+  /**
+   * `auto` (the default): one PUT with a `?tag=` per tag, then one PUT per tag the registry did not
+   * confirm in an `OCI-Tag` header (`tagFallback` says so); `query`: `?tag=` only, a registry that did
+   * not confirm every tag is `UNSUPPORTED`; `each`: one PUT per tag.
+   */
+  tagMode?: "auto" | "query" | "each";
+}
+
 export interface ListOptions {
   /** Page size asked for. */
   n?: number;
@@ -244,7 +258,7 @@ export class Client {
   /** `HEAD` a manifest. */
   headManifest(ref: string): ManifestResult;
   /** `PUT` a manifest, an object or a JSON string; `mediaType` defaults to the manifest's field. */
-  putManifest(ref: string, manifest: object | string, options?: { mediaType?: string }): Result & { digest: string; location: string };
+  putManifest(ref: string, manifest: object | string, options?: PutManifestOptions): Result & { digest: string; location: string; tags: string[] | null; tagFallback: boolean };
   /** `DELETE` a manifest by digest, or a tag by tag. */
   deleteManifest(ref: string): Result;
   /** `GET` a blob; `range: [start, end]` (inclusive) asks for part of it (206). */
@@ -287,7 +301,7 @@ export class Client {
   /** {@link headManifest}, as a Promise. */
   asyncHeadManifest(ref: string): Promise<ManifestResult>;
   /** {@link putManifest}, as a Promise. */
-  asyncPutManifest(ref: string, manifest: object | string, options?: { mediaType?: string }): Promise<Result & { digest: string; location: string }>;
+  asyncPutManifest(ref: string, manifest: object | string, options?: PutManifestOptions): Promise<Result & { digest: string; location: string; tags: string[] | null; tagFallback: boolean }>;
   /** {@link deleteManifest}, as a Promise. */
   asyncDeleteManifest(ref: string): Promise<Result>;
   /** {@link getBlob}, as a Promise. */

@@ -44,7 +44,14 @@ var expectedMatrix = map[string]map[registrytest.Kind]string{
 		G: "wrong list: 0 manifests, want 1"},
 	// 2.8.2 cannot delete tags; it reads the tag as a digest.
 	"delete tag": {D: "ok", Deb: "DIGEST_INVALID", G: "ok"},
+	// None reads ?tag= on a PUT by digest (distribution v3.1.2's
+	// handlers/manifests.go takes the tag from the path only): auto falls
+	// back to a PUT per tag, query alone is refused.
+	"manifest put with several tags": {D: multiTagFallback, Deb: multiTagFallback, G: multiTagFallback},
+	"manifest put, ?tag= only":       {D: "UNSUPPORTED", Deb: "UNSUPPORTED", G: "UNSUPPORTED"},
 }
+
+const multiTagFallback = "ok: one PUT per tag (no OCI-Tag)"
 
 // Short names for the matrix's columns.
 const (
@@ -168,6 +175,8 @@ var workloads = map[string]func(t *testing.T, c *registry.Client) string{
 		require.Error(t, err, "deleted tag still there")
 		return "ok"
 	},
+	"manifest put with several tags": func(t *testing.T, c *registry.Client) string { return multiTag(t, c, registry.TagsAuto) },
+	"manifest put, ?tag= only":       func(t *testing.T, c *registry.Client) string { return multiTag(t, c, registry.TagsQuery) },
 	"delete blob": func(t *testing.T, c *registry.Client) string {
 		ctx := context.Background()
 		img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
@@ -182,6 +191,35 @@ var workloads = map[string]func(t *testing.T, c *registry.Client) string{
 		require.True(t, registry.HasCode(err, "BLOB_UNKNOWN"), "deleted blob still there: %v", err)
 		return "ok"
 	},
+}
+
+// multiTag pushes an image's manifest by digest with three tags, then
+// finds each tag pointing at it.
+func multiTag(t *testing.T, c *registry.Client, mode registry.TagMode) string {
+	ctx := context.Background()
+	repo := "mx/tags-" + string(mode)
+	img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
+	pushed, err := c.Push(ctx, repo+":base", img, registry.PushOptions{})
+	if err != nil {
+		return outcome(err, "")
+	}
+	body, err := img.Manifest(ctx)
+	require.NoError(t, err)
+	tags := []string{"v1", "v1.2", "latest"}
+	res, err := c.PutManifest(ctx, repo+"@"+pushed.Digest, body, registry.PutManifestOptions{Tags: tags, TagMode: mode})
+	if err != nil {
+		return outcome(err, "")
+	}
+	assert.Equal(t, tags, res.Tags)
+	for _, tag := range tags {
+		head, err := c.HeadManifest(ctx, repo+":"+tag)
+		require.NoError(t, err, tag)
+		require.Equal(t, pushed.Digest, head.Digest, tag)
+	}
+	if res.TagFallback {
+		return "ok: one PUT per tag (no OCI-Tag)"
+	}
+	return "ok"
 }
 
 // pagingOutcome judges a list asked with n smaller than the whole.

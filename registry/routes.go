@@ -43,6 +43,15 @@ func (c *Client) manifestRoute(repo, reference string) route {
 	return c.at(repo+"/manifests/"+reference, repo+"/manifests/{reference}", nil)
 }
 
+// manifestTagsRoute is a manifest PUT by digest with a ?tag= for each tag
+// (end-7b); with no tags, manifestRoute.
+func (c *Client) manifestTagsRoute(repo, reference string, tags []string) route {
+	if len(tags) == 0 {
+		return c.manifestRoute(repo, reference)
+	}
+	return c.at(repo+"/manifests/"+reference, repo+"/manifests/{reference}", url.Values{"tag": tags})
+}
+
 // blobRoute is /v2/<name>/blobs/<digest> (end-2 GET and HEAD, end-10 DELETE).
 func (c *Client) blobRoute(repo string, d digest.Digest) route {
 	return c.at(repo+"/blobs/"+d.String(), repo+"/blobs/{digest}", nil)
