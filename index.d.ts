@@ -70,6 +70,12 @@ export interface ClientOptions {
    * own request in k6's HTTP metrics and counts in `registry_retries`.
    */
   retry?: number | RetryOptions;
+  /**
+   * The source host a mirror or pull-through cache should fetch from (e.g. `docker.io`), sent as the
+   * distribution spec's `ns` query parameter on pulls: manifest and blob GET and HEAD. Send it only
+   * to a mirror; the registries tested here ignore it (the interoperability matrix).
+   */
+  ns?: string;
 }
 
 /** When and how a failed request is sent again. */
@@ -198,6 +204,8 @@ export interface ListedDescriptor extends Descriptor {
 }
 
 export interface ManifestResult extends Result {
+  /** The OCI-Namespace the registry answered with, scoping the request by the client's `ns`; "" when it ignored it. */
+  namespace?: string;
   digest: string;
   mediaType: string;
   size: number;

@@ -206,13 +206,14 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	if isMissing(v) {
 		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
 	}
-	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry")
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "ns")
 	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
 	r.string("url", &o.config.URL)
 	r.string("username", &o.config.Username)
 	r.string("password", &o.config.Password)
 	r.string("token", &o.config.Token)
 	r.duration("timeout", &o.config.Timeout)
+	r.string("ns", &o.config.Namespace)
 	if headers := r.stringMap("headers"); headers != nil {
 		o.config.Headers = http.Header{}
 		for k, v := range headers {

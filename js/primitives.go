@@ -35,7 +35,7 @@ func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
 		res, err := c.client.GetManifest(ctx, ref, accept)
 		return outcome{
 			status: res.Status, err: err,
-			fields: map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil},
+			fields: map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil, "namespace": res.Namespace},
 			present: func(rt *sobek.Runtime, out map[string]any) {
 				// The runtime's JSON.parse keeps key order, so a script that
 				// puts the object back gets the same bytes and digest.
@@ -54,7 +54,7 @@ func (c *Client) headManifest(call sobek.FunctionCall, async bool) sobek.Value {
 	return c.run(name, async, func(ctx context.Context) outcome {
 		res, err := c.client.HeadManifest(ctx, ref)
 		return outcome{status: res.Status, err: err, fields: map[string]any{
-			"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size,
+			"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "namespace": res.Namespace,
 		}}
 	})
 }

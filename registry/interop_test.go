@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -49,7 +50,13 @@ var expectedMatrix = map[string]map[registrytest.Kind]string{
 	// back to a PUT per tag, query alone is refused.
 	"manifest put with several tags": {D: multiTagFallback, Deb: multiTagFallback, G: multiTagFallback},
 	"manifest put, ?tag= only":       {D: "UNSUPPORTED", Deb: "UNSUPPORTED", G: "UNSUPPORTED"},
+	// None is a mirror that reads ns (distribution's handlers read no ns,
+	// nor does its proxy mode); pulls with it work, answered without
+	// OCI-Namespace.
+	"pull with ns (mirror source host)": {D: nsIgnored, Deb: nsIgnored, G: nsIgnored},
 }
+
+const nsIgnored = "ok: ns ignored (no OCI-Namespace)"
 
 const multiTagFallback = "ok: one PUT per tag (no OCI-Tag)"
 
@@ -222,6 +229,30 @@ func multiTag(t *testing.T, c *registry.Client, mode registry.TagMode) string {
 	return "ok"
 }
 
+// withURL are workloads that make clients of their own.
+var withURL = map[string]func(t *testing.T, c *registry.Client, url string) string{
+	"pull with ns (mirror source host)": func(t *testing.T, c *registry.Client, url string) string {
+		ctx := context.Background()
+		img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
+		if _, err := c.Push(ctx, "library/mirrored:1", img, registry.PushOptions{}); err != nil {
+			return outcome(err, "")
+		}
+		mirror, err := registry.New(registry.Config{URL: url, Namespace: "docker.io"})
+		require.NoError(t, err)
+		if _, err := mirror.Pull(ctx, "library/mirrored:1", registry.PullOptions{Verify: true}); err != nil {
+			return outcome(err, "")
+		}
+		head, err := mirror.HeadManifest(ctx, "library/mirrored:1")
+		if err != nil {
+			return outcome(err, "")
+		}
+		if head.Namespace == "" {
+			return nsIgnored
+		}
+		return "ok: OCI-Namespace " + head.Namespace
+	},
+}
+
 // pagingOutcome judges a list asked with n smaller than the whole.
 func pagingOutcome(res *registry.ListResult, want int) string {
 	switch {
@@ -318,7 +349,11 @@ func TestInteroperabilityMatrix(t *testing.T) {
 				reg := registrytest.StartKind(t, kind)
 				c, err := registry.New(registry.Config{URL: reg.URL})
 				require.NoError(t, err)
-				for name, run := range workloads {
+				all := maps.Clone(workloads)
+				for name, run := range withURL {
+					all[name] = func(t *testing.T, c *registry.Client) string { return run(t, c, reg.URL) }
+				}
+				for name, run := range all {
 					t.Run(name, func(t *testing.T) {
 						result := run(t, c)
 						mu.Lock()
@@ -351,8 +386,8 @@ func matrixTable(got map[string]map[registrytest.Kind]string) string {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
-	names := make([]string, 0, len(workloads))
-	for name := range workloads {
+	names := make([]string, 0, len(got))
+	for name := range got {
 		names = append(names, name)
 	}
 	sort.Strings(names)

@@ -38,6 +38,9 @@ type ManifestResult struct {
 	// TagFallback says TagsAuto PUT the manifest under some tags one by
 	// one: the registry ignored ?tag= for them.
 	TagFallback bool
+	// Namespace is the OCI-Namespace a GET or HEAD was answered with: the
+	// registry scoped it by Config.Namespace. Empty when it ignored ns.
+	Namespace string
 }
 
 // GetManifest fetches a manifest, checked against its digest. accept
@@ -53,7 +56,8 @@ func (c *Client) GetManifest(ctx context.Context, ref string, accept []string) (
 		res.Status = StatusOf(err)
 		return res, err
 	}
-	return &ManifestResult{Status: m.Status, Digest: m.Digest.String(), MediaType: m.MediaType, Size: int64(len(m.Body)), Body: m.Body}, nil
+	return &ManifestResult{Status: m.Status, Digest: m.Digest.String(), MediaType: m.MediaType, Size: int64(len(m.Body)), Body: m.Body,
+		Namespace: m.Namespace}, nil
 }
 
 // HeadManifest asks whether a manifest exists, and its digest, type and size.
@@ -65,7 +69,7 @@ func (c *Client) HeadManifest(ctx context.Context, ref string) (*ManifestResult,
 	}
 	resp, err := c.send(ctx, &request{
 		op: OpManifestHead, method: http.MethodHead,
-		route:  c.manifestRoute(r.Repository, r.Identifier()),
+		route:  c.pulling(c.manifestRoute(r.Repository, r.Identifier())),
 		scopes: []string{auth.PullScope(r.Repository)},
 		header: http.Header{"Accept": manifestAccept},
 	})
@@ -83,6 +87,7 @@ func (c *Client) HeadManifest(ctx context.Context, ref string) (*ManifestResult,
 	}
 	res.MediaType = manifestMediaType(resp.Header.Get("Content-Type"), nil)
 	res.Size, _ = strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
+	res.Namespace = resp.Header.Get("OCI-Namespace")
 	return res, nil
 }
 
@@ -230,6 +235,7 @@ type fetchedManifest struct {
 	MediaType string
 	Digest    digest.Digest
 	Body      []byte
+	Namespace string // OCI-Namespace
 }
 
 func (m *fetchedManifest) isIndex() bool { return IsIndexMediaType(m.MediaType) }
@@ -254,7 +260,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 	if len(accept) == 0 {
 		accept = manifestAccept
 	}
-	rt := c.manifestRoute(repo, ident)
+	rt := c.pulling(c.manifestRoute(repo, ident))
 	resp, err := c.send(ctx, &request{
 		op: OpManifestGet, method: http.MethodGet, route: rt, scopes: scopes,
 		header: http.Header{"Accept": accept},
@@ -266,7 +272,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 	if err := expect(resp, OpManifestGet, http.StatusOK); err != nil {
 		return nil, err
 	}
-	m := &fetchedManifest{Status: resp.StatusCode}
+	m := &fetchedManifest{Status: resp.StatusCode, Namespace: resp.Header.Get("OCI-Namespace")}
 	var tooBig bool
 	if m.Body, tooBig, err = readAtMost(resp.Body, MaxManifestSize); err != nil {
 		return nil, bodyError(ctx, OpManifestGet, rt.where(), err)
