@@ -390,6 +390,12 @@ export interface GenerateOptions {
   layers?: number;
   /** Bytes of each layer blob. Default `"1MiB"`; at least 1536 (a tar of one file). */
   layerSize?: Size;
+  /**
+   * Instead of layerSize, each layer's size drawn from a mix: weights by size, such as
+   * `{ "1MiB": 20, "10MiB": 70, "100MiB": 10 }`, or a preset: `zb-mixed` (that mix, from zot's zb
+   * benchmark, cmd/zb) or `zb-even` (a third each). With a seed, the sizes are the same every run.
+   */
+  layerSizes?: Record<string, number> | "zb-mixed" | "zb-even";
   /** Content is a pure function of the seed; without one every call makes new blobs. 0 to 2^53. */
   seed?: number;
   /** `"oci"` (uncompressed tar layers, the default) or `"docker"` (gzip-wrapped). */
@@ -426,6 +432,26 @@ export function artifact(options: ArtifactOptions): Image;
 
 /** Make a valid image of pseudorandom tar layers, made again on each push, never held whole. */
 export function generate(options?: GenerateOptions): Image;
+
+/** A picker of the next request of a mix, from {@link mix}. */
+export interface Mix {
+  /** The next choice, drawn from this VU's own sequence (from the seed and the VU's id). */
+  pick(): string;
+  /** The weights, as given or as the preset has them. */
+  readonly weights: Record<string, number>;
+}
+
+/**
+ * A request mix, so a script names its mix instead of rolling dice: weights by name (shares of
+ * their sum), or a published preset: `zb` is zot's zb benchmark's 75% pulls and 25% pushes.
+ *
+ * @example
+ * const mix = registry.mix({ pull: 75, push: 25 });
+ * export default function () {
+ *   if (mix.pick() === "pull") { client.pull(ref); } else { client.push(next(), registry.generate()); }
+ * }
+ */
+export function mix(weights: Record<string, number> | "zb", options?: { seed?: number }): Mix;
 
 /**
  * Pseudorandom bytes: `{ size, seed, body }` (digest computed on first read); or literal content:

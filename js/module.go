@@ -52,8 +52,8 @@ type ModuleInstance struct {
 }
 
 // Exports is registry.Client, registry.ServerMetrics, registry.generate,
-// registry.blob, registry.load and registry.artifact, as the default export
-// and as named ones.
+// registry.blob, registry.load, registry.artifact and registry.mix, as the
+// default export and as named ones.
 func (mi *ModuleInstance) Exports() modules.Exports {
 	named := map[string]any{
 		"Client":        mi.newClient,
@@ -62,6 +62,7 @@ func (mi *ModuleInstance) Exports() modules.Exports {
 		"blob":          mi.blob,
 		"load":          mi.load,
 		"artifact":      mi.artifact,
+		"mix":           mi.mix,
 	}
 	return modules.Exports{Default: named, Named: named}
 }

@@ -304,10 +304,11 @@ func parseUploadOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry
 }
 
 func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
-	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "body", "platforms", "base")
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "layerSizes", "seed", "format", "body", "platforms", "base")
 	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
 	r.int("layers", 0, content.MaxLayers, &o.Layers)
 	r.size("layerSize", &o.LayerSize)
+	o.LayerSizes = readSizeMix(r)
 	o.Seed = readSeed(r)
 	format := string(o.Format)
 	r.string("format", &format)

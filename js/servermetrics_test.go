@@ -92,7 +92,7 @@ func TestServerMetricsFailuresAreValues(t *testing.T) {
 
 	for code, want := range map[string]string{
 		`new registry.ServerMetrics()`:                                  `options with a url are required`,
-		`new registry.ServerMetrics({ url: "http://x", inclde: "a" })`:   `unknown option "inclde"`,
+		`new registry.ServerMetrics({ url: "http://x", inclde: "a" })`:  `unknown option "inclde"`,
 		`new registry.ServerMetrics({ url: "http://x", include: "(" })`: `"include" is no regular expression`,
 		`new registry.ServerMetrics({ url: "http://x", maxSeries: 0 })`: `"maxSeries" must be a whole number from 1`,
 	} {
