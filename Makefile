@@ -81,7 +81,7 @@ REPORT_SCRIPT ?= examples/report.js
 
 .PHONY: report
 report: build $(REGISTRY) $(WITH_REGISTRY) ## One self-contained HTML report (REPORT=report.html) of REPORT_SCRIPT (examples/report.js) against a fresh local registry
-	$(WITH_REGISTRY) -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
+	$(WITH_REGISTRY) -metrics -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
 
 .PHONY: test
 test: lint vet test-go test-report test-examples test-smoke ## Run every test: lint, Go tests (with k6 end to end), the report in Chromium, every example, the smoke test
