@@ -14,6 +14,7 @@
 // `http.debug: { addr: ..., prometheus: { enabled: true } }` in its config.
 //
 // with-registry: -pull-through
+// test-env: STAMPEDE_SIZE=2MiB LAYER_SIZE=64KiB
 import registry from "k6/x/registry";
 import { check, sleep } from "k6";
 import exec from "k6/execution";

@@ -225,7 +225,8 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	if reg.proc, err = startProcess(bin, configPath, ln); err != nil {
 		return nil, err
 	}
-	if err := reg.proc.waitReady(reg.URL); err == nil {
+	err = reg.proc.waitReady(reg.URL)
+	if err == nil {
 		err = reg.waitMetrics()
 	}
 	if err != nil {

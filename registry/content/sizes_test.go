@@ -10,7 +10,6 @@ import (
 	"github.com/xk6-registry/xk6-registry/registry/content"
 )
 
-
 func TestLayerSizesAreDrawnFromTheMixBySeed(t *testing.T) {
 	t.Parallel()
 	mix, err := content.NewSizeMix(map[int64]float64{2048: 20, 4096: 70, 8192: 10})
