@@ -102,6 +102,9 @@ func parseServerMetricsOptions(rt *sobek.Runtime, v sobek.Value) (*serverMetrics
 	if o.url == "" {
 		return nil, fmt.Errorf("%s: option \"url\" is required, e.g. \"http://127.0.0.1:5001/metrics\"", call)
 	}
+	if _, ok := o.tags[servermetrics.TagOp]; ok {
+		return nil, fmt.Errorf("%s: tag %q is set by the extension itself", call, servermetrics.TagOp)
+	}
 	if o.include != "" {
 		re, err := regexp.Compile(o.include)
 		if err != nil {

@@ -91,10 +91,11 @@ func TestServerMetricsFailuresAreValues(t *testing.T) {
 	assert.Equal(t, "NOT_FOUND", e["code"])
 
 	for code, want := range map[string]string{
-		`new registry.ServerMetrics()`:                                  `options with a url are required`,
-		`new registry.ServerMetrics({ url: "http://x", inclde: "a" })`:  `unknown option "inclde"`,
-		`new registry.ServerMetrics({ url: "http://x", include: "(" })`: `"include" is no regular expression`,
-		`new registry.ServerMetrics({ url: "http://x", maxSeries: 0 })`: `"maxSeries" must be a whole number from 1`,
+		`new registry.ServerMetrics()`:                                                `options with a url are required`,
+		`new registry.ServerMetrics({ url: "http://x", inclde: "a" })`:                `unknown option "inclde"`,
+		`new registry.ServerMetrics({ url: "http://x", include: "(" })`:               `"include" is no regular expression`,
+		`new registry.ServerMetrics({ url: "http://x", maxSeries: 0 })`:               `"maxSeries" must be a whole number from 1`,
+		`new registry.ServerMetrics({ url: "http://x", tags: { registry_op: "x" } })`: `tag "registry_op" is set by the extension itself`,
 	} {
 		assert.Contains(t, v.runErr(code).Error(), want, code)
 	}
