@@ -102,7 +102,7 @@ REPORT_SCRIPT ?= examples/report.js
 
 .PHONY: report
 report: build $(REGISTRY) $(WITH_REGISTRY) ## One self-contained HTML report (REPORT=report.html) of REPORT_SCRIPT (examples/report.js) against a fresh local registry
-	$(WITH_REGISTRY) -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
+	$(WITH_REGISTRY) -metrics -- scripts/report.sh $(REPORT_SCRIPT) $(REPORT)
 
 .PHONY: test
 test: lint vet test-go test-report test-examples test-smoke test-types ## Run every test: lint, Go tests (with k6 end to end), the report in Chromium, every example, the smoke test, tsc
@@ -139,12 +139,17 @@ test-report: tools build $(WITH_REGISTRY) ## The HTML report of make report, ope
 	cd e2e/report && go vet ./... && WITH_REGISTRY_BIN=$(WITH_REGISTRY) go test -count=1 ./...
 
 .PHONY: test-examples
-# SLO=off: the examples' latency and arrival-rate thresholds measure the
-# load machine as much as the registry, and this one is shared.
+# An example says what it runs against in a line `// with-registry: FLAGS`
+# (-pull-through, -metrics) and what make test sets for it, to keep it small,
+# in a line `// test-env: NAME=value ...`. SLO=off: the examples' latency and
+# arrival-rate thresholds measure the load machine as much as the registry,
+# and this one is shared.
 test-examples: tools build $(WITH_REGISTRY) ## Run every examples/*.js and *.ts with k6 against a fresh local registry; thresholds must hold (SLO=off)
 	@for example in $(EXAMPLES); do \
 	  echo "=== $$example"; \
-	  SLO=off VUS=4 DURATION=5s $(WITH_REGISTRY) -- $(K6) run --no-color --quiet $$example; \
+	  flags=$$(sed -n 's|^// with-registry: ||p' $$example); \
+	  vars=$$(sed -n 's|^// test-env: ||p' $$example); \
+	  env SLO=off VUS=4 DURATION=5s $$vars $(WITH_REGISTRY) $$flags -- $(K6) run --no-color --quiet $$example; \
 	done
 
 # TypeScript and k6's types, pinned, for tsc of the examples written in it.
@@ -176,7 +181,7 @@ FUZZERS := \
   ./registry:FuzzLinkHeader ./registry:FuzzRangeHeader ./registry:FuzzLocationHeader \
   ./registry:FuzzRetryAfter ./registry:FuzzTokenResponse ./registry:FuzzErrorBody \
   ./registry:FuzzManifest ./registry:FuzzIndexPlatform ./registry:FuzzReference \
-  ./registry/auth:FuzzChallenges \
+  ./registry/auth:FuzzChallenges ./registry/servermetrics:FuzzUpdate \
   ./registry/content:FuzzLoadArchive ./registry/content:FuzzLoadManifestJSON ./registry/content:FuzzParseSize
 FUZZTIME ?= 30s
 

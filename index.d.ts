@@ -76,6 +76,12 @@ export interface ClientOptions {
    * own request in k6's HTTP metrics and counts in `registry_retries`.
    */
   retry?: number | RetryOptions;
+  /**
+   * The source host a mirror or pull-through cache should fetch from (e.g. `docker.io`), sent as the
+   * distribution spec's `ns` query parameter on pulls: manifest and blob GET and HEAD. Send it only
+   * to a mirror; the registries tested here ignore it (the interoperability matrix).
+   */
+  ns?: string;
 }
 
 /** When and how a failed request is sent again. */
@@ -229,6 +235,8 @@ export interface ListedDescriptor extends Descriptor {
 }
 
 export interface ManifestResult extends Result {
+  /** The OCI-Namespace the registry answered with, scoping the request by the client's `ns`; "" when it ignored it. */
+  namespace?: string;
   digest: string;
   mediaType: string;
   size: number;
@@ -241,6 +249,20 @@ export interface GetManifestResult extends ManifestResult {
    * not a JSON object.
    */
   manifest: any;
+}
+
+/** Options of {@link Client.putManifest}. */
+export interface PutManifestOptions {
+  /** The manifest's Content-Type; by default its own mediaType field. */
+  mediaType?: string;
+  /** Up to 100 more tags for the manifest, which `ref` then names by digest. */
+  tags?: string[];
+  /**
+   * `auto` (the default): one PUT with a `?tag=` per tag, then one PUT per tag the registry did not
+   * confirm in an `OCI-Tag` header (`tagFallback` says so); `query`: `?tag=` only, a registry that did
+   * not confirm every tag is `UNSUPPORTED`; `each`: one PUT per tag.
+   */
+  tagMode?: "auto" | "query" | "each";
 }
 
 export interface ListOptions {
@@ -283,7 +305,7 @@ export class Client {
   /** `HEAD` a manifest. */
   headManifest(ref: string): ManifestResult;
   /** `PUT` a manifest, an object or a JSON string; `mediaType` defaults to the manifest's field. */
-  putManifest(ref: string, manifest: object | string, options?: { mediaType?: string }): Result & { digest: string; location: string };
+  putManifest(ref: string, manifest: object | string, options?: PutManifestOptions): Result & { digest: string; location: string; tags: string[] | null; tagFallback: boolean };
   /** `DELETE` a manifest by digest, or a tag by tag. */
   deleteManifest(ref: string): Result;
   /** `GET` a blob; `range: [start, end]` (inclusive) asks for part of it (206). */
@@ -326,7 +348,7 @@ export class Client {
   /** {@link headManifest}, as a Promise. */
   asyncHeadManifest(ref: string): Promise<ManifestResult>;
   /** {@link putManifest}, as a Promise. */
-  asyncPutManifest(ref: string, manifest: object | string, options?: { mediaType?: string }): Promise<Result & { digest: string; location: string }>;
+  asyncPutManifest(ref: string, manifest: object | string, options?: PutManifestOptions): Promise<Result & { digest: string; location: string; tags: string[] | null; tagFallback: boolean }>;
   /** {@link deleteManifest}, as a Promise. */
   asyncDeleteManifest(ref: string): Promise<Result>;
   /** {@link getBlob}, as a Promise. */
@@ -349,11 +371,70 @@ export class Client {
   asyncUploadStatus(location: string): Promise<Result & { offset: number; location: string }>;
 }
 
+/** Options of {@link ServerMetrics}. */
+export interface ServerMetricsOptions {
+  /** The registry's Prometheus metrics, e.g. distribution's debug server: `http://127.0.0.1:5001/metrics`. */
+  url: string;
+  /** A regular expression: families no rule maps whose name it matches are recorded as `registry_server_<name>`. */
+  include?: string;
+  /** The distinct tag sets each metric may have (200); changes of later ones are dropped and counted in `dropped`. */
+  maxSeries?: number;
+  /** Bounds each scrape (10s). */
+  timeout?: string | number;
+  /** Tags added to every sample a scrape records. */
+  tags?: Record<string, string>;
+}
+
+/** One change a scrape recorded. */
+export interface ServerMetricsChange {
+  metric: string;
+  tags: Record<string, string>;
+  /** A counter's increase, a gauge's value, or a trend's mean; seconds as milliseconds. */
+  value: number;
+}
+
+/**
+ * The registry's own metrics in the run. Each `scrape()` reads the metrics
+ * and records what changed since the last scrape of the same url, by any VU
+ * of the run, as `registry_server_*` metrics: `requests` (counter, by
+ * handler, method, status and the client's `registry_op`), `request_duration`
+ * (a trend of each scrape interval's mean), `in_flight`, `request_bytes`,
+ * `response_bytes`, `storage_actions` and `storage_duration` (by action),
+ * `storage_calls_per_request`, `proxy_requests`, `proxy_hits`, `proxy_misses`,
+ * `proxy_pulled_bytes`, `proxy_pushed_bytes`. The first scrape is the baseline.
+ * Meant for setup(), one VU scraping every few seconds, and teardown().
+ *
+ * @example
+ * const server = new registry.ServerMetrics({ url: __ENV.METRICS_URL });
+ * export function setup() { server.scrape(); }
+ * export function scrapeServer() { server.scrape(); sleep(2); }
+ * export function teardown() { server.scrape(); }
+ */
+export class ServerMetrics {
+  constructor(options: ServerMetricsOptions);
+  scrape(): Result & {
+    /** The first scrape: counters start here, only gauges are recorded. */
+    baseline: boolean;
+    families: number;
+    changes: ServerMetricsChange[];
+    /** Families neither mapped nor included, and the first of their names. */
+    skipped: number;
+    skippedNames: string[];
+    dropped: number;
+  };
+}
+
 export interface GenerateOptions {
   /** Layers, 0 to 1000. Default 1. */
   layers?: number;
   /** Bytes of each layer blob. Default `"1MiB"`; at least 1536 (a tar of one file). */
   layerSize?: Size;
+  /**
+   * Instead of layerSize, each layer's size drawn from a mix: weights by size, such as
+   * `{ "1MiB": 20, "10MiB": 70, "100MiB": 10 }`, or a preset: `zb-mixed` (that mix, from zot's zb
+   * benchmark, cmd/zb) or `zb-even` (a third each). With a seed, the sizes are the same every run.
+   */
+  layerSizes?: Record<string, number> | "zb-mixed" | "zb-even";
   /** Content is a pure function of the seed; without one every call makes new blobs. 0 to 2^53. */
   seed?: number;
   /** `"oci"` (uncompressed tar layers, the default) or `"docker"` (gzip-wrapped). */
@@ -390,6 +471,26 @@ export function artifact(options: ArtifactOptions): Image;
 
 /** Make a valid image of pseudorandom tar layers, made again on each push, never held whole. */
 export function generate(options?: GenerateOptions): Image;
+
+/** A picker of the next request of a mix, from {@link mix}. */
+export interface Mix {
+  /** The next choice, drawn from this VU's own sequence (from the seed and the VU's id). */
+  pick(): string;
+  /** The weights, as given or as the preset has them. */
+  readonly weights: Record<string, number>;
+}
+
+/**
+ * A request mix, so a script names its mix instead of rolling dice: weights by name (shares of
+ * their sum), or a published preset: `zb` is zot's zb benchmark's 75% pulls and 25% pushes.
+ *
+ * @example
+ * const mix = registry.mix({ pull: 75, push: 25 });
+ * export default function () {
+ *   if (mix.pick() === "pull") { client.pull(ref); } else { client.push(next(), registry.generate()); }
+ * }
+ */
+export function mix(weights: Record<string, number> | "zb", options?: { seed?: number }): Mix;
 
 /**
  * Pseudorandom bytes: `{ size, seed, body }` (digest computed on first read); or literal content:

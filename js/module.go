@@ -9,15 +9,19 @@ import (
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/v2/js/common"
 	"go.k6.io/k6/v2/js/modules"
+	"go.k6.io/k6/v2/metrics"
 )
 
 // ImportPath is the module's name in scripts.
 const ImportPath = "k6/x/registry"
 
 // New returns the module for modules.Register.
-func New() modules.Module { return &rootModule{} }
+func New() modules.Module { return &rootModule{scrapers: &scraperStore{}} }
 
-type rootModule struct{}
+// rootModule is the module of the whole test run, shared by its VUs.
+type rootModule struct {
+	scrapers *scraperStore // registry.ServerMetrics' scrapers, one per endpoint
+}
 
 var (
 	_ modules.Module   = &rootModule{}
@@ -25,9 +29,12 @@ var (
 )
 
 // NewModuleInstance makes the module's instance for one VU.
-func (*rootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	mi := &ModuleInstance{vu: vu}
-	m, err := registerMetrics(vu.InitEnv().Registry)
+func (root *rootModule) NewModuleInstance(vu modules.VU) modules.Instance {
+	mi := &ModuleInstance{vu: vu, root: root, metricsRegistry: vu.InitEnv().Registry}
+	m, err := registerMetrics(mi.metricsRegistry)
+	if err == nil {
+		err = registerServerMetrics(mi.metricsRegistry)
+	}
 	if err != nil {
 		common.Throw(vu.Runtime(), fmt.Errorf("k6/x/registry: registering metrics: %w", err))
 	}
@@ -38,18 +45,24 @@ func (*rootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 // ModuleInstance is the module in one VU.
 type ModuleInstance struct {
 	vu      modules.VU
+	root    *rootModule
 	metrics *registryMetrics
+	// metricsRegistry registers a server metric first seen mid-run.
+	metricsRegistry *metrics.Registry
 }
 
-// Exports is registry.Client, registry.generate, registry.blob and
-// registry.load, as the default export and as named ones.
+// Exports is registry.Client, registry.ServerMetrics, registry.generate,
+// registry.blob, registry.load, registry.artifact and registry.mix, as the
+// default export and as named ones.
 func (mi *ModuleInstance) Exports() modules.Exports {
 	named := map[string]any{
-		"Client":   mi.newClient,
-		"generate": mi.generate,
-		"blob":     mi.blob,
-		"load":     mi.load,
-		"artifact": mi.artifact,
+		"Client":        mi.newClient,
+		"ServerMetrics": mi.newServerMetrics,
+		"generate":      mi.generate,
+		"blob":          mi.blob,
+		"load":          mi.load,
+		"artifact":      mi.artifact,
+		"mix":           mi.mix,
 	}
 	return modules.Exports{Default: named, Named: named}
 }

@@ -223,13 +223,14 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	if isMissing(v) {
 		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
 	}
-	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http")
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http", "ns")
 	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
 	r.string("url", &o.config.URL)
 	r.string("username", &o.config.Username)
 	r.string("password", &o.config.Password)
 	r.string("token", &o.config.Token)
 	r.duration("timeout", &o.config.Timeout)
+	r.string("ns", &o.config.Namespace)
 	if headers := r.stringMap("headers"); headers != nil {
 		o.config.Headers = http.Header{}
 		for k, v := range headers {
@@ -324,10 +325,11 @@ func parseUploadOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry
 }
 
 func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
-	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "seed", "format", "body", "platforms", "base")
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "layerSizes", "seed", "format", "body", "platforms", "base")
 	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
 	r.int("layers", 0, content.MaxLayers, &o.Layers)
 	r.size("layerSize", &o.LayerSize)
+	o.LayerSizes = readSizeMix(r)
 	o.Seed = readSeed(r)
 	format := string(o.Format)
 	r.string("format", &format)

@@ -39,7 +39,7 @@ func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
 		object := err == nil && isJSONObject(res.Body)
 		return outcome{
 			status: res.Status, err: err,
-			fields: map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil},
+			fields: map[string]any{"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "manifest": nil, "namespace": res.Namespace},
 			present: func(rt *sobek.Runtime, out map[string]any) {
 				if object {
 					out["manifest"] = rt.NewDynamicObject(&lazyManifest{rt: rt, body: res.Body})
@@ -55,7 +55,7 @@ func (c *Client) headManifest(call sobek.FunctionCall, async bool) sobek.Value {
 	return c.run(name, async, func(ctx context.Context) outcome {
 		res, err := c.client.HeadManifest(ctx, ref)
 		return outcome{status: res.Status, err: err, fields: map[string]any{
-			"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size,
+			"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "namespace": res.Namespace,
 		}}
 	})
 }
@@ -65,11 +65,34 @@ func (c *Client) putManifest(call sobek.FunctionCall, async bool) sobek.Value {
 	rt := c.mi.vu.Runtime()
 	ref := c.reference(name, call.Argument(0))
 	body := manifestBytes(rt, name, call.Argument(1))
-	mediaType := stringOption(rt, name, call.Argument(2), "mediaType")
+	opts := parsePutManifestOptions(rt, name, call.Argument(2))
 	return c.run(name, async, func(ctx context.Context) outcome {
-		res, err := c.client.PutManifest(ctx, ref, mediaType, body)
-		return outcome{status: res.Status, err: err, fields: map[string]any{"digest": res.Digest, "location": res.Location}}
+		res, err := c.client.PutManifest(ctx, ref, body, opts)
+		return outcome{status: res.Status, err: err, fields: map[string]any{
+			"digest": res.Digest, "location": res.Location, "tags": res.Tags, "tagFallback": res.TagFallback,
+		}}
 	})
+}
+
+// parsePutManifestOptions reads { mediaType, tags, tagMode }, throwing at
+// a mistake; the registry package checks the tags.
+func parsePutManifestOptions(rt *sobek.Runtime, call string, v sobek.Value) registry.PutManifestOptions {
+	r := newOptionReader(rt, call, v, "mediaType", "tags", "tagMode")
+	var o registry.PutManifestOptions
+	r.string("mediaType", &o.MediaType)
+	o.Tags = r.strings("tags")
+	mode := string(o.TagMode)
+	r.string("tagMode", &mode)
+	o.TagMode = registry.TagMode(mode)
+	if r.err == nil {
+		if err := o.Validate(); err != nil {
+			r.err = fmt.Errorf("%s: %w", call, err)
+		}
+	}
+	if r.err != nil {
+		throw(rt, r.err)
+	}
+	return o
 }
 
 // stringOption reads an options object whose one option is a string,

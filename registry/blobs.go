@@ -93,6 +93,9 @@ func (c *Client) headBlob(ctx context.Context, repo string, d digest.Digest, abs
 	r := &request{op: OpBlobHead, method: http.MethodHead, route: c.blobRoute(repo, d), scopes: scopes}
 	if absentOK {
 		r.expected = []int{http.StatusNotFound}
+	} else {
+		// Not an upload's check: a pull's.
+		r.route = c.pulling(r.route)
 	}
 	resp, err := c.send(ctx, r)
 	if err != nil {
@@ -130,7 +133,7 @@ func (c *Client) fetchBlob(ctx context.Context, repo string, d digest.Digest, f 
 }
 
 func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest, f blobFetch, scopes []string) (int64, int, error) {
-	rt := c.blobRoute(repo, d)
+	rt := c.pulling(c.blobRoute(repo, d))
 	verifier := d.Verifier()
 	dst := io.Discard
 	if f.verify {

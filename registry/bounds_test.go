@@ -30,7 +30,7 @@ func pushedImage(t *testing.T, c *registry.Client, ref string, seed uint64) stri
 func putIndex(t *testing.T, c *registry.Client, ref string, entries ...string) string {
 	t.Helper()
 	body := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `]}`
-	res, err := c.PutManifest(context.Background(), ref, "", []byte(body))
+	res, err := c.PutManifest(context.Background(), ref, []byte(body), registry.PutManifestOptions{})
 	require.NoError(t, err, ref)
 	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.index.v1+json","digest":%q,"size":%d}`, res.Digest, len(body))
 }

@@ -35,7 +35,10 @@ func TestCheckOnlyStopsBeforeTheFirstRequest(t *testing.T) {
 			_, err := c.Push(ctx, "a/b:1", img, registry.PushOptions{UploadOptions: registry.UploadOptions{Mode: "bulk"}})
 			return err
 		}(),
-		"manifest": func() error { _, err := c.PutManifest(ctx, "a/b:1", "", []byte("[]")); return err }(),
+		"manifest": func() error {
+			_, err := c.PutManifest(ctx, "a/b:1", []byte("[]"), registry.PutManifestOptions{})
+			return err
+		}(),
 	} {
 		require.Error(t, err, what)
 		assert.False(t, errors.Is(err, registry.ErrChecked), "%s: %v", what, err)

@@ -40,6 +40,9 @@ func New(cfg Config) (*Client, error) {
 	if err := validateHeaders(cfg.Headers); err != nil {
 		return nil, err
 	}
+	if err := validateNamespace(cfg.Namespace); err != nil {
+		return nil, err
+	}
 	if cfg.Retry != nil {
 		if err := cfg.Retry.Validate(); err != nil {
 			return nil, err

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -31,6 +33,24 @@ type Config struct {
 	// OnRetry, when set, is called before each retry, with the context of
 	// the call that made it.
 	OnRetry func(context.Context, Retry)
+	// Namespace, when set, is the source host (e.g. docker.io) a mirror or
+	// pull-through cache should resolve the upstream by: sent as the ns
+	// query parameter on pulls (manifest and blob GET and HEAD), as the
+	// distribution spec's Registry Proxying says. Empty sends none.
+	Namespace string
+}
+
+// validateNamespace checks a source host for Config.Namespace: a host and
+// an optional port, nothing else.
+func validateNamespace(ns string) error {
+	if ns == "" {
+		return nil
+	}
+	u, err := url.Parse("//" + ns)
+	if err != nil || u.Host != ns || u.Hostname() == "" {
+		return fmt.Errorf("namespace %q: want a registry host such as docker.io or registry.example.com:5000", ns)
+	}
+	return nil
 }
 
 // Direction of a blob transfer.

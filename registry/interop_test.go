@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -44,7 +45,20 @@ var expectedMatrix = map[string]map[registrytest.Kind]string{
 		G: "wrong list: 0 manifests, want 1"},
 	// 2.8.2 cannot delete tags; it reads the tag as a digest.
 	"delete tag": {D: "ok", Deb: "DIGEST_INVALID", G: "ok"},
+	// None reads ?tag= on a PUT by digest (distribution v3.1.2's
+	// handlers/manifests.go takes the tag from the path only): auto falls
+	// back to a PUT per tag, query alone is refused.
+	"manifest put with several tags": {D: multiTagFallback, Deb: multiTagFallback, G: multiTagFallback},
+	"manifest put, ?tag= only":       {D: "UNSUPPORTED", Deb: "UNSUPPORTED", G: "UNSUPPORTED"},
+	// None is a mirror that reads ns (distribution's handlers read no ns,
+	// nor does its proxy mode); pulls with it work, answered without
+	// OCI-Namespace.
+	"pull with ns (mirror source host)": {D: nsIgnored, Deb: nsIgnored, G: nsIgnored},
 }
+
+const nsIgnored = "ok: ns ignored (no OCI-Namespace)"
+
+const multiTagFallback = "ok: one PUT per tag (no OCI-Tag)"
 
 // Short names for the matrix's columns.
 const (
@@ -168,6 +182,8 @@ var workloads = map[string]func(t *testing.T, c *registry.Client) string{
 		require.Error(t, err, "deleted tag still there")
 		return "ok"
 	},
+	"manifest put with several tags": func(t *testing.T, c *registry.Client) string { return multiTag(t, c, registry.TagsAuto) },
+	"manifest put, ?tag= only":       func(t *testing.T, c *registry.Client) string { return multiTag(t, c, registry.TagsQuery) },
 	"delete blob": func(t *testing.T, c *registry.Client) string {
 		ctx := context.Background()
 		img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
@@ -181,6 +197,59 @@ var workloads = map[string]func(t *testing.T, c *registry.Client) string{
 		_, err := c.HeadBlob(ctx, "mx/delblob", d)
 		require.True(t, registry.HasCode(err, "BLOB_UNKNOWN"), "deleted blob still there: %v", err)
 		return "ok"
+	},
+}
+
+// multiTag pushes an image's manifest by digest with three tags, then
+// finds each tag pointing at it.
+func multiTag(t *testing.T, c *registry.Client, mode registry.TagMode) string {
+	ctx := context.Background()
+	repo := "mx/tags-" + string(mode)
+	img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
+	pushed, err := c.Push(ctx, repo+":base", img, registry.PushOptions{})
+	if err != nil {
+		return outcome(err, "")
+	}
+	body, err := img.Manifest(ctx)
+	require.NoError(t, err)
+	tags := []string{"v1", "v1.2", "latest"}
+	res, err := c.PutManifest(ctx, repo+"@"+pushed.Digest, body, registry.PutManifestOptions{Tags: tags, TagMode: mode})
+	if err != nil {
+		return outcome(err, "")
+	}
+	assert.Equal(t, tags, res.Tags)
+	for _, tag := range tags {
+		head, err := c.HeadManifest(ctx, repo+":"+tag)
+		require.NoError(t, err, tag)
+		require.Equal(t, pushed.Digest, head.Digest, tag)
+	}
+	if res.TagFallback {
+		return "ok: one PUT per tag (no OCI-Tag)"
+	}
+	return "ok"
+}
+
+// withURL are workloads that make clients of their own.
+var withURL = map[string]func(t *testing.T, c *registry.Client, url string) string{
+	"pull with ns (mirror source host)": func(t *testing.T, c *registry.Client, url string) string {
+		ctx := context.Background()
+		img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
+		if _, err := c.Push(ctx, "library/mirrored:1", img, registry.PushOptions{}); err != nil {
+			return outcome(err, "")
+		}
+		mirror, err := registry.New(registry.Config{URL: url, Namespace: "docker.io"})
+		require.NoError(t, err)
+		if _, err := mirror.Pull(ctx, "library/mirrored:1", registry.PullOptions{Verify: true}); err != nil {
+			return outcome(err, "")
+		}
+		head, err := mirror.HeadManifest(ctx, "library/mirrored:1")
+		if err != nil {
+			return outcome(err, "")
+		}
+		if head.Namespace == "" {
+			return nsIgnored
+		}
+		return "ok: OCI-Namespace " + head.Namespace
 	},
 }
 
@@ -280,7 +349,11 @@ func TestInteroperabilityMatrix(t *testing.T) {
 				reg := registrytest.StartKind(t, kind)
 				c, err := registry.New(registry.Config{URL: reg.URL})
 				require.NoError(t, err)
-				for name, run := range workloads {
+				all := maps.Clone(workloads)
+				for name, run := range withURL {
+					all[name] = func(t *testing.T, c *registry.Client) string { return run(t, c, reg.URL) }
+				}
+				for name, run := range all {
 					t.Run(name, func(t *testing.T) {
 						result := run(t, c)
 						mu.Lock()
@@ -313,8 +386,8 @@ func matrixTable(got map[string]map[registrytest.Kind]string) string {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
-	names := make([]string, 0, len(workloads))
-	for name := range workloads {
+	names := make([]string, 0, len(got))
+	for name := range got {
 		names = append(names, name)
 	}
 	sort.Strings(names)

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/net/http/httpguts"
@@ -33,6 +35,14 @@ type ManifestResult struct {
 	// Subject is the OCI-Subject the registry answered a PUT with: it
 	// indexed the manifest's subject for the referrers API.
 	Subject string
+	// Tags are the PutManifestOptions.Tags now pointing at the manifest.
+	Tags []string
+	// TagFallback says TagsAuto PUT the manifest under some tags one by
+	// one: the registry ignored ?tag= for them.
+	TagFallback bool
+	// Namespace is the OCI-Namespace a GET or HEAD was answered with: the
+	// registry scoped it by Config.Namespace. Empty when it ignored ns.
+	Namespace string
 }
 
 // GetManifest fetches a manifest, checked against its digest. accept
@@ -51,7 +61,8 @@ func (c *Client) GetManifest(ctx context.Context, ref string, accept []string) (
 		res.Status = StatusOf(err)
 		return res, err
 	}
-	return &ManifestResult{Status: m.Status, Digest: m.Digest.String(), MediaType: m.MediaType, Size: int64(len(m.Body)), Body: m.Body}, nil
+	return &ManifestResult{Status: m.Status, Digest: m.Digest.String(), MediaType: m.MediaType, Size: int64(len(m.Body)), Body: m.Body,
+		Namespace: m.Namespace}, nil
 }
 
 // validateAccept refuses what would break the request, or ask for nothing:
@@ -74,7 +85,7 @@ func (c *Client) HeadManifest(ctx context.Context, ref string) (*ManifestResult,
 	}
 	resp, err := c.send(ctx, &request{
 		op: OpManifestHead, method: http.MethodHead,
-		route:  c.manifestRoute(r.Repository, r.Identifier()),
+		route:  c.pulling(c.manifestRoute(r.Repository, r.Identifier())),
 		scopes: []string{auth.PullScope(r.Repository)},
 		header: http.Header{"Accept": manifestAccept},
 	})
@@ -92,17 +103,76 @@ func (c *Client) HeadManifest(ctx context.Context, ref string) (*ManifestResult,
 	}
 	res.MediaType = manifestMediaType(resp.Header.Get("Content-Type"), nil)
 	res.Size, _ = strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
+	res.Namespace = resp.Header.Get("OCI-Namespace")
 	return res, nil
 }
 
+// TagMode is how PutManifest pushes PutManifestOptions.Tags.
+type TagMode string
+
+// Tag modes.
+const (
+	// TagsAuto sends the tags as ?tag= of one PUT by digest (distribution
+	// spec end-7b) and PUTs the manifest once more under each tag the
+	// registry did not confirm in an OCI-Tag header.
+	TagsAuto TagMode = "auto"
+	// TagsQuery sends ?tag= only: a registry that did not confirm every
+	// tag is UNSUPPORTED.
+	TagsQuery TagMode = "query"
+	// TagsEach PUTs the manifest once per tag, as registries before the
+	// spec's tag parameter need.
+	TagsEach TagMode = "each"
+)
+
+// MaxTagsPerPut bounds PutManifestOptions.Tags. The spec asks registries
+// to take at least 10 per request; 100 keep the URL under 14 KiB.
+const MaxTagsPerPut = 100
+
+// PutManifestOptions tune PutManifest.
+type PutManifestOptions struct {
+	// MediaType is the manifest's Content-Type; "" reads the manifest's own
+	// mediaType field.
+	MediaType string
+	// Tags are tags to point at the manifest, which ref then names by digest.
+	Tags []string
+	// TagMode is how the tags are pushed; "" means TagsAuto.
+	TagMode TagMode
+}
+
+// Validate checks the options, naming what is wrong.
+func (o PutManifestOptions) Validate() error {
+	switch o.TagMode {
+	case "", TagsAuto, TagsQuery, TagsEach:
+	default:
+		return fmt.Errorf(`option "tagMode" must be one of auto, query, each; got %q`, o.TagMode)
+	}
+	if len(o.Tags) > MaxTagsPerPut {
+		return fmt.Errorf(`option "tags" holds %d tags, at most %d in one call`, len(o.Tags), MaxTagsPerPut)
+	}
+	for _, tag := range o.Tags {
+		if !tagRegexp.MatchString(tag) {
+			return fmt.Errorf(`option "tags": %q is not a tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127})`, tag)
+		}
+	}
+	return nil
+}
+
 // PutManifest uploads manifest bytes under ref's tag or digest, as
-// mediaType or, when that is "", as the manifest's own mediaType field says.
-func (c *Client) PutManifest(ctx context.Context, ref, mediaType string, body []byte) (*ManifestResult, error) {
+// opts.MediaType or, when that is "", as the manifest's own mediaType
+// field says; with opts.Tags, under those tags too.
+func (c *Client) PutManifest(ctx context.Context, ref string, body []byte, opts PutManifestOptions) (*ManifestResult, error) {
 	res := &ManifestResult{}
 	r, err := ParseReference(ref)
 	if err != nil {
 		return res, err
 	}
+	if err := opts.Validate(); err != nil {
+		return res, fmt.Errorf("put manifest %s: %w", ref, err)
+	}
+	if len(opts.Tags) > 0 && r.Digest == "" {
+		return res, fmt.Errorf("put manifest %s: with tags, name the manifest by digest (repository@sha256:...)", ref)
+	}
+	mediaType := opts.MediaType
 	if mediaType == "" {
 		if mediaType, err = mediaTypeField(body); err != nil {
 			return res, fmt.Errorf("put manifest %s: %w", ref, err)
@@ -115,10 +185,55 @@ func (c *Client) PutManifest(ctx context.Context, ref, mediaType string, body []
 	if r.Digest != "" && r.Digest != d {
 		return res, fmt.Errorf("put manifest %s: the manifest's digest is %s", ref, d)
 	}
-	put, err := c.putManifest(ctx, r.Repository, r.Identifier(), mediaType, body, []string{auth.PushScope(r.Repository)})
+	scopes := []string{auth.PushScope(r.Repository)}
+	tagMode := cmp.Or(opts.TagMode, TagsAuto)
+	var query []string
+	if tagMode != TagsEach {
+		query = opts.Tags
+	}
+	put, err := c.putManifestAt(ctx, c.manifestTagsRoute(r.Repository, r.Identifier(), query), mediaType, body, scopes)
 	res.Status, res.Digest, res.MediaType, res.Size = put.status, d.String(), mediaType, int64(len(body))
 	res.Location, res.Subject = put.location, put.subject
-	return res, err
+	if err != nil || len(opts.Tags) == 0 {
+		return res, err
+	}
+	missing := opts.Tags
+	if tagMode != TagsEach {
+		res.Tags, missing = confirmedTags(opts.Tags, put.tags)
+	}
+	if len(missing) > 0 && tagMode == TagsQuery {
+		return res, &Error{Op: OpManifestPut, Status: put.status, Code: CodeUnsupported,
+			Message: fmt.Sprintf("the registry did not take ?tag= for %s (no OCI-Tag header for it); tagMode \"auto\" PUTs once per tag", strings.Join(missing, ", "))}
+	}
+	for _, tag := range missing {
+		res.TagFallback = tagMode == TagsAuto
+		tagged, err := c.putManifestAt(ctx, c.manifestRoute(r.Repository, tag), mediaType, body, scopes)
+		res.Status = tagged.status
+		if err != nil {
+			return res, err
+		}
+		res.Tags = append(res.Tags, tag)
+	}
+	return res, nil
+}
+
+// confirmedTags splits the tags asked for into those an OCI-Tag header
+// confirmed and the others.
+func confirmedTags(asked []string, headers []string) (confirmed, missing []string) {
+	got := map[string]bool{}
+	for _, h := range headers {
+		for _, tag := range strings.Split(h, ",") {
+			got[strings.TrimSpace(tag)] = true
+		}
+	}
+	for _, tag := range asked {
+		if got[tag] {
+			confirmed = append(confirmed, tag)
+		} else {
+			missing = append(missing, tag)
+		}
+	}
+	return confirmed, missing
 }
 
 // DeleteManifest deletes a manifest by digest, or a tag by tag.
@@ -136,6 +251,7 @@ type fetchedManifest struct {
 	MediaType string
 	Digest    digest.Digest
 	Body      []byte
+	Namespace string // OCI-Namespace
 }
 
 func (m *fetchedManifest) isIndex() bool { return IsIndexMediaType(m.MediaType) }
@@ -161,7 +277,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 	if len(accept) == 0 {
 		accept = manifestAccept
 	}
-	rt := c.manifestRoute(repo, ident)
+	rt := c.pulling(c.manifestRoute(repo, ident))
 	resp, err := c.send(ctx, &request{
 		op: OpManifestGet, method: http.MethodGet, route: rt, scopes: scopes,
 		header: http.Header{"Accept": accept}, tries: budget,
@@ -173,7 +289,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 	if err := expect(resp, OpManifestGet, http.StatusOK); err != nil {
 		return nil, err
 	}
-	m := &fetchedManifest{Status: resp.StatusCode}
+	m := &fetchedManifest{Status: resp.StatusCode, Namespace: resp.Header.Get("OCI-Namespace")}
 	var tooBig bool
 	if m.Body, tooBig, err = readAtMost(resp.Body, MaxManifestSize); err != nil {
 		return nil, bodyError(ctx, OpManifestGet, rt.where(), err)
@@ -220,14 +336,20 @@ type putResult struct {
 	status    int
 	announced string // Docker-Content-Digest
 	location  string
-	subject   string // OCI-Subject
+	subject   string   // OCI-Subject
+	tags      []string // OCI-Tag headers, each a list of tags taken
 }
 
 // putManifest uploads manifest bytes under a tag or digest.
 func (c *Client) putManifest(ctx context.Context, repo, ident, mediaType string, body []byte, scopes []string) (putResult, error) {
+	return c.putManifestAt(ctx, c.manifestRoute(repo, ident), mediaType, body, scopes)
+}
+
+// putManifestAt uploads manifest bytes to a manifest route.
+func (c *Client) putManifestAt(ctx context.Context, rt route, mediaType string, body []byte, scopes []string) (putResult, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpManifestPut, method: http.MethodPut,
-		route:  c.manifestRoute(repo, ident),
+		route:  rt,
 		scopes: scopes,
 		header: http.Header{"Content-Type": {mediaType}},
 		body:   func(int) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
@@ -243,6 +365,7 @@ func (c *Client) putManifest(ctx context.Context, repo, ident, mediaType string,
 	}
 	res.announced = resp.Header.Get("Docker-Content-Digest")
 	res.subject = resp.Header.Get("OCI-Subject")
+	res.tags = resp.Header.Values("OCI-Tag")
 	if loc, err := location(OpManifestPut, resp); err == nil {
 		res.location = loc.String()
 	}

@@ -21,6 +21,8 @@ const (
 	OpTags           = "tags"
 	OpCatalog        = "catalog"
 	OpReferrers      = "referrers"
+	// OpServerMetrics is a scrape of the registry's own metrics.
+	OpServerMetrics = "server_metrics"
 	// Whole-call operations, reported in results and registry_errors.
 	OpPull        = "pull"
 	OpPush        = "push"

@@ -43,6 +43,29 @@ func (c *Client) manifestRoute(repo, reference string) route {
 	return c.at(repo+"/manifests/"+reference, repo+"/manifests/{reference}", nil)
 }
 
+// manifestTagsRoute is a manifest PUT by digest with a ?tag= for each tag
+// (end-7b); with no tags, manifestRoute.
+func (c *Client) manifestTagsRoute(repo, reference string, tags []string) route {
+	if len(tags) == 0 {
+		return c.manifestRoute(repo, reference)
+	}
+	return c.at(repo+"/manifests/"+reference, repo+"/manifests/{reference}", url.Values{"tag": tags})
+}
+
+// pulling is a pull's route with the ns query parameter naming the source
+// host, when the client has one (distribution spec, Registry Proxying).
+// The name keeps no query, so tags stay the same.
+func (c *Client) pulling(r route) route {
+	if c.cfg.Namespace == "" {
+		return r
+	}
+	u := *r.url
+	q := u.Query()
+	q.Set("ns", c.cfg.Namespace)
+	u.RawQuery = q.Encode()
+	return route{url: &u, name: r.name}
+}
+
 // blobRoute is /v2/<name>/blobs/<digest> (end-2 GET and HEAD, end-10 DELETE).
 func (c *Client) blobRoute(repo string, d digest.Digest) route {
 	return c.at(repo+"/blobs/"+d.String(), repo+"/blobs/{digest}", nil)

@@ -85,7 +85,8 @@ func TestReportShowsTheRegistrysMetrics(t *testing.T) {
 	script, err := filepath.Abs("../../examples/report.js")
 	require.NoError(t, err)
 
-	cmd := exec.Command(withRegistry, "--", sh, script, report)
+	// -metrics: the registry's debug server, for the Client and server section.
+	cmd := exec.Command(withRegistry, "-metrics", "--", sh, script, report)
 	cmd.Dir = dir // no .dashboard.json here: the layout is the one report.sh names
 	cmd.Env = append(environWithout("REGISTRY_", "XK6_DASHBOARD_CONFIG", "K6_WEB_DASHBOARD"),
 		"K6_BIN="+k6, "REGISTRY_BIN="+registryBin, "VUS=4", "DURATION=4s", "K6_NO_USAGE_REPORT=true", "K6_SUMMARY_EXPORT="+summary,
@@ -133,8 +134,9 @@ func TestReportShowsTheRegistrysMetrics(t *testing.T) {
 }
 
 // registryPanels is what the run of examples/report.js must show: pulls,
-// pushes, throughput both ways, its build cache misses by code and the
-// requests of both by registry_op.
+// pushes, throughput both ways, its build cache misses by code, the
+// requests of both by registry_op, and beside the client's durations the
+// registry's own, with its storage calls.
 func registryPanels(errorsCounted int) ([]chartWant, []tableWant) {
 	trend := []string{"avg", "p90", "p95", "p99"}
 	charts := []chartWant{
@@ -156,6 +158,23 @@ func registryPanels(errorsCounted int) ([]chartWant, []tableWant) {
 		durations.rows["http_req_duration{registry_op:"+op+"}"] = ""
 	}
 	charts = append(charts, rates)
+	for _, op := range []string{"manifest_get", "blob_get", "upload_complete", "manifest_put"} {
+		charts = append(charts, chartWant{op + ": client and server", []string{"client", "server"}})
+	}
+	served := chartWant{title: "Server requests by registry_op"}
+	sides := tableWant{caption: "Client and server duration by registry_op", column: "avg", rows: map[string]string{}}
+	for _, op := range ops {
+		served.series = append(served.series, "registry_server_requests{registry_op:"+op+"}")
+		sides.rows["http_req_duration{registry_op:"+op+"}"] = ""
+		sides.rows["registry_server_request_duration{registry_op:"+op+"}"] = ""
+	}
+	charts = append(charts, served,
+		chartWant{"Storage calls per API call", []string{"avg", "max"}},
+		chartWant{"Storage calls by action", []string{
+			"registry_server_storage_actions{action:GetContent}", "registry_server_storage_actions{action:PutContent}",
+			"registry_server_storage_actions{action:Stat}",
+		}},
+	)
 
 	// The dashboard writes counts below 1000 as they are, 1234 as 1.2k.
 	count := ""
@@ -172,6 +191,7 @@ func registryPanels(errorsCounted int) ([]chartWant, []tableWant) {
 			"registry_errors{registry_op:manifest_get}": count,
 		}},
 		durations,
+		sides,
 	}
 	return charts, tables
 }

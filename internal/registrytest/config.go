@@ -14,7 +14,15 @@ type config struct {
 	token    *tokenAuth
 	logLevel string // "" means warn
 	tls      *tlsFiles
+	// debugAddr is http.debug.addr, host:port, serving Prometheus metrics
+	// on metricsPath; empty means no debug server.
+	debugAddr string
+	// upstream is proxy.remoteurl: the registry is a pull-through cache of it.
+	upstream string
 }
+
+// metricsPath is where the debug server serves Prometheus metrics.
+const metricsPath = "/metrics"
 
 // tlsFiles are the paths of a server certificate and its key.
 type tlsFiles struct {
@@ -48,6 +56,12 @@ func (c config) yaml() []byte {
 	fmt.Fprintf(&b, "http:\n  addr: %q\n  secret: %q\n", c.addr, c.secret)
 	if c.tls != nil {
 		fmt.Fprintf(&b, "  tls:\n    certificate: %q\n    key: %q\n", c.tls.certificate, c.tls.key)
+	}
+	if c.debugAddr != "" {
+		fmt.Fprintf(&b, "  debug:\n    addr: %q\n    prometheus:\n      enabled: true\n      path: %q\n", c.debugAddr, metricsPath)
+	}
+	if c.upstream != "" {
+		fmt.Fprintf(&b, "proxy:\n  remoteurl: %q\n", c.upstream)
 	}
 	switch {
 	case c.htpasswd != nil:

@@ -91,7 +91,8 @@ type Fault struct {
 // Seen is one request the proxy received.
 type Seen struct {
 	Method, Path  string
-	Authorization bool // it carried an Authorization header
+	Query         url.Values // the URL's query, as parsed
+	Authorization bool       // it carried an Authorization header
 	Faulted       bool
 }
 
@@ -147,7 +148,7 @@ func (p *FaultProxy) Requests() []Seen {
 func (p *FaultProxy) pick(r *http.Request) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	seen := Seen{Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization") != ""}
+	seen := Seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization") != ""}
 	var fault *Fault
 	for _, rule := range p.rules {
 		if (rule.Method != "" && rule.Method != r.Method) || !strings.Contains(r.URL.Path, rule.Path) ||

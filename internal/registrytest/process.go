@@ -109,7 +109,11 @@ func childEnv(env []string) []string {
 
 // waitReady polls GET /v2/ until the registry answers with any status, it
 // exits, or readyTimeout passes.
-func (p *process) waitReady(baseURL string) error {
+func (p *process) waitReady(baseURL string) error { return p.waitAnswer(baseURL + "/v2/") }
+
+// waitAnswer polls GET url until it answers with any status, the process
+// exits, or readyTimeout passes.
+func (p *process) waitAnswer(url string) error {
 	client := probeClient()
 	defer client.CloseIdleConnections()
 	ticker := time.NewTicker(readyPoll)
@@ -118,7 +122,7 @@ func (p *process) waitReady(baseURL string) error {
 	defer deadline.Stop()
 	var lastErr error
 	for {
-		resp, err := client.Get(baseURL + "/v2/")
+		resp, err := client.Get(url)
 		if err == nil {
 			_ = resp.Body.Close()
 			return nil
@@ -128,7 +132,7 @@ func (p *process) waitReady(baseURL string) error {
 		case <-p.done:
 			return fmt.Errorf("registry exited before answering: %w", p.err)
 		case <-deadline.C:
-			return fmt.Errorf("registry did not answer GET /v2/ within %s: %w", readyTimeout, lastErr)
+			return fmt.Errorf("registry did not answer GET %s within %s: %w", url, readyTimeout, lastErr)
 		case <-ticker.C:
 		}
 	}

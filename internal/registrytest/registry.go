@@ -50,6 +50,12 @@ type Options struct {
 	// Storage is the storage root to serve; empty means a fresh one of the
 	// registry's own. Two registries may serve one, e.g. over http and https.
 	Storage string
+	// Metrics turns on the registry's debug server on a free loopback port,
+	// with its Prometheus metrics at Registry.MetricsURL.
+	Metrics bool
+	// Upstream, a registry URL, makes this registry a pull-through cache of
+	// it (distribution's proxy mode): it serves pulls and refuses pushes.
+	Upstream string
 }
 
 // defaultTokenTTL is what Options.TokenTTL means when zero.
@@ -66,6 +72,7 @@ type Registry struct {
 	Tokens             *TokenIssuer // the token server; nil unless AuthToken
 	Dir                string       // storage root directory
 	CertPEM            []byte       // the server certificate, with Options.TLS
+	MetricsURL         string       // http://127.0.0.1:PORT/metrics, with Options.Metrics
 
 	proc       *process
 	bin        string
@@ -124,7 +131,10 @@ func (r *Registry) Restart() error {
 		return err
 	}
 	r.proc = p
-	return p.waitReady(r.URL)
+	if err := p.waitReady(r.URL); err != nil {
+		return err
+	}
+	return r.waitMetrics()
 }
 
 // Log is the tail of the registry's output.
@@ -165,7 +175,15 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	reg.Host = ln.Addr().String()
 	reg.URL = "http://" + reg.Host
 
-	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text()}
+	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text(), upstream: opts.Upstream}
+	if opts.Metrics {
+		// distribution binds the debug address itself and logs it as
+		// configured, so the port is chosen here: free a moment ago.
+		if cfg.debugAddr, err = freeLoopbackAddr(); err != nil {
+			return nil, err
+		}
+		reg.MetricsURL = "http://" + cfg.debugAddr + metricsPath
+	}
 	if opts.TLS {
 		reg.URL = "https://" + reg.Host
 		if cfg.tls, reg.CertPEM, err = writeSelfSigned(dir); err != nil {
@@ -207,9 +225,33 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	if reg.proc, err = startProcess(bin, configPath, ln); err != nil {
 		return nil, err
 	}
-	if err := reg.proc.waitReady(reg.URL); err != nil {
+	err = reg.proc.waitReady(reg.URL)
+	if err == nil {
+		err = reg.waitMetrics()
+	}
+	if err != nil {
 		_ = reg.proc.stop()
 		return nil, fmt.Errorf("%w; registry output:\n%s", err, reg.proc.log.String())
 	}
 	return reg, nil
+}
+
+// freeLoopbackAddr is a 127.0.0.1 port no one listens on now.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return "", fmt.Errorf("registry debug listen: %w", err)
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
+}
+
+// waitMetrics waits until the debug server serves its metrics, when it
+// has one: it starts after the registry answers, and a port taken since
+// it was chosen makes the registry exit.
+func (r *Registry) waitMetrics() error {
+	if r.MetricsURL == "" {
+		return nil
+	}
+	return r.proc.waitAnswer(r.MetricsURL)
 }

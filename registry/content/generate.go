@@ -43,6 +43,9 @@ type GenerateOptions struct {
 	// Base, when given, is an image whose layers come first, as FROM in a
 	// Dockerfile: images built on one base share its blobs.
 	Base *registry.Image
+	// LayerSizes, when given, draws each layer's size from it instead of
+	// LayerSize.
+	LayerSizes *SizeMix
 }
 
 // Validate checks the options, naming what is wrong.
@@ -52,6 +55,9 @@ func (o GenerateOptions) Validate() error {
 	}
 	if o.Layers < 0 || o.Layers > MaxLayers {
 		return fmt.Errorf("layers %d is not between 0 and %d", o.Layers, MaxLayers)
+	}
+	if o.LayerSizes != nil {
+		o.LayerSize = MinLayerSize // each of its sizes was checked when it was made
 	}
 	if o.LayerSize < MinLayerSize {
 		return fmt.Errorf("layerSize %d is below %d bytes, the smallest tar of one file", o.LayerSize, MinLayerSize)
@@ -63,6 +69,14 @@ func (o GenerateOptions) Validate() error {
 		return fmt.Errorf("base: an index cannot be a base; pick one of its images")
 	}
 	return o.Body.Validate()
+}
+
+// layerSize is the size of layer i of an image of seed.
+func (o GenerateOptions) layerSize(seed uint64, i int) int64 {
+	if o.LayerSizes != nil {
+		return o.LayerSizes.sizeOf(seed, i)
+	}
+	return o.LayerSize
 }
 
 // Generate makes a valid image of pseudorandom layers. Its bytes are a pure
@@ -103,7 +117,7 @@ func generateImage(opts GenerateOptions, seed uint64, fixed bool, platform ocisp
 	for i := range opts.Layers {
 		layer, err := newGenBlob(blobSpec{
 			seed: seed, stream: uint64(i), fixedSeed: fixed, body: opts.Body, // #nosec G115 -- a layer index, 0 to MaxLayers
-			kind: kind, size: opts.LayerSize, mediaType: layerType,
+			kind: kind, size: opts.layerSize(seed, i), mediaType: layerType,
 			ownName: fmt.Sprintf("xk6-registry/%016x-%d.bin", seed, i),
 		})
 		if err != nil {
