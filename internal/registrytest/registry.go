@@ -50,6 +50,10 @@ type Options struct {
 	// Storage is the storage root to serve; empty means a fresh one of the
 	// registry's own. Two registries may serve one, e.g. over http and https.
 	Storage string
+	// RequestLog runs the registry with its JSON log (level info, one line
+	// per request, on stderr) written to Registry.RequestLog and its access
+	// log (Apache Combined, on stdout) to Registry.AccessLog.
+	RequestLog bool
 }
 
 // defaultTokenTTL is what Options.TokenTTL means when zero.
@@ -66,6 +70,9 @@ type Registry struct {
 	Tokens             *TokenIssuer // the token server; nil unless AuthToken
 	Dir                string       // storage root directory
 	CertPEM            []byte       // the server certificate, with Options.TLS
+	// RequestLog and AccessLog are the paths of the JSON and access logs,
+	// with Options.RequestLog; the registry appends to them as it serves.
+	RequestLog, AccessLog string
 
 	proc       *process
 	bin        string
@@ -119,12 +126,20 @@ func (r *Registry) Restart() error {
 	if err := r.proc.stop(); err != nil {
 		return err
 	}
-	p, err := startProcess(r.bin, r.configPath, nil)
+	p, err := startProcess(r.bin, r.configPath, nil, r.logFiles())
 	if err != nil {
 		return err
 	}
 	r.proc = p
 	return p.waitReady(r.URL)
+}
+
+// logFiles are where the registry's output goes besides its tail.
+func (r *Registry) logFiles() *logFiles {
+	if r.RequestLog == "" {
+		return nil
+	}
+	return &logFiles{stderr: r.RequestLog, stdout: r.AccessLog}
 }
 
 // Log is the tail of the registry's output.
@@ -165,7 +180,10 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	reg.Host = ln.Addr().String()
 	reg.URL = "http://" + reg.Host
 
-	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text()}
+	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text(), requestLog: opts.RequestLog}
+	if opts.RequestLog {
+		reg.RequestLog, reg.AccessLog = filepath.Join(dir, "requests.log"), filepath.Join(dir, "access.log")
+	}
 	if opts.TLS {
 		reg.URL = "https://" + reg.Host
 		if cfg.tls, reg.CertPEM, err = writeSelfSigned(dir); err != nil {
@@ -204,7 +222,7 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 		return nil, err
 	}
 	reg.bin, reg.configPath = bin, configPath
-	if reg.proc, err = startProcess(bin, configPath, ln); err != nil {
+	if reg.proc, err = startProcess(bin, configPath, ln, reg.logFiles()); err != nil {
 		return nil, err
 	}
 	if err := reg.proc.waitReady(reg.URL); err != nil {
