@@ -19,6 +19,9 @@ type idSpace struct {
 	ids    map[string]string
 }
 
+// unpadded starts a name the planner made up, whose id is not padded.
+const unpadded = "\x00"
+
 func newAnonymiser() *anonymiser {
 	a := &anonymiser{kinds: map[string]*idSpace{}}
 	for _, k := range []struct {
@@ -36,7 +39,7 @@ func (a *anonymiser) id(prefix, name string) string {
 		return id
 	}
 	id := s.prefix + strconv.Itoa(len(s.ids)+1)
-	if s.padded && len(id) < len(name) {
+	if s.padded && len(id) < len(name) && !strings.HasPrefix(name, unpadded) {
 		// Letters after the number, so no padded id is another's prefix
 		// plus digits; repository components must end in a letter or digit.
 		id += strings.Repeat("x", len(name)-len(id))

@@ -2,12 +2,12 @@ package replay
 
 import (
 	"fmt"
-	"slices"
 	"io/fs"
 	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -70,10 +70,10 @@ type Fidelity struct {
 	// WarmUp counts the target's warm-up requests, and Others those of
 	// clients other than the replay's: both are left out.
 	WarmUp, Others int
-	Rows   []MixRow
+	Rows           []MixRow
 	// Mix is half the sum over classes of |source - target| counts, over
 	// the larger side's requests: the share of requests in another class.
-	Mix                            float64
+	Mix                              float64
 	SourceBlobBytes, TargetBlobBytes int64
 	// Stored bytes are the sizes of the blobs each storage holds; -1 when
 	// its storage was not given.

@@ -105,10 +105,13 @@ func (id *identities) resolve(actions []*action) {
 				continue
 			}
 			a.manifest = a.ref
-			id.info(a.ref, nil)
+			if a.ok() && id.manifests[a.ref] == nil && id.storedManifest(a.ref) == nil {
+				a.manifest = id.deletedByTag(actions, i, tags)
+			}
+			id.info(a.manifest, nil)
 			if a.ok() {
 				for k, v := range tags {
-					if k[0] == a.repo && v == a.ref {
+					if k[0] == a.repo && v == a.manifest {
 						delete(tags, k)
 						a.deletedTags = append(a.deletedTags, k[1])
 					}
@@ -120,6 +123,32 @@ func (id *identities) resolve(actions []*action) {
 			id.info(a.ref, nil)
 		}
 	}
+}
+
+// deletedByTag finds what a DELETE by a digest the planner never saw put
+// deleted: the manifest of a tag of the repository that was found before
+// and is missing at its next read. Without storage, a PUT by tag does not
+// tell its digest; the reads after the delete do.
+func (id *identities) deletedByTag(actions []*action, i int, tags map[[2]string]string) string {
+	a := actions[i]
+	var names []string
+	for k := range tags {
+		if k[0] == a.repo {
+			names = append(names, k[1])
+		}
+	}
+	slices.Sort(names)
+	for _, tag := range names {
+		for _, b := range actions[i+1:] {
+			if b.repo == a.repo && b.tag == tag && (b.step.Op == StepManifestGet || b.step.Op == StepManifestHead || b.step.Op == StepManifestPut) {
+				if b.step.Status == http.StatusNotFound {
+					return tags[[2]string{a.repo, tag}]
+				}
+				break
+			}
+		}
+	}
+	return a.ref
 }
 
 // resolvePuts names what each manifest PUT put: the digest it was PUT by;

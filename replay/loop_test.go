@@ -110,33 +110,32 @@ func TestTheLoopInGo(t *testing.T) {
 	st, err := replay.OpenStorage(src.Dir)
 	require.NoError(t, err)
 	defer st.Close()
-	plan, err := replay.Build(reqs, replay.PlanOptions{Storage: st})
-	require.NoError(t, err)
-	t.Logf("plan: %d steps, %d requests, unmapped %v, races %d, warm-up %d blobs %d manifests",
-		len(plan.Steps), plan.Requests(), plan.Source.Unmapped, plan.Source.Races, len(plan.WarmUp.Blobs), len(plan.WarmUp.Manifests))
-	f, _ := os.Create("/tmp/r17/plan.json")
-	_ = plan.Write(f)
-	f.Close()
-
-	target := registrytest.Start(t, registrytest.Options{RequestLog: true})
-	obs := replayInGo(t, plan, target)
-	_ = obs
-	raw, err := os.ReadFile(target.AccessLog)
-	require.NoError(t, err)
-	require.NoError(t, target.WaitLogged(strings.Count(string(raw), "\n")))
-	got := readLog(t, target.RequestLog, replay.FormatJSON)
-	raw, _ = os.ReadFile(target.RequestLog)
-	_ = os.WriteFile("/tmp/r17/target.log", raw, 0o600)
-	raw, _ = os.ReadFile(src.RequestLog)
-	_ = os.WriteFile("/tmp/r17/source.log", raw, 0o600)
-	t.Log("observer mismatches", obs.mismatches)
-	for _, l := range obs.lags {
-		t.Log("lag", l)
+	for _, c := range []struct {
+		name    string
+		storage *replay.Storage
+		targets replay.Targets
+	}{{"storage", st, replay.TargetsWithStorage}, {"log-only", nil, replay.TargetsLogOnly}} {
+		t.Run(c.name, func(t *testing.T) {
+			plan, err := replay.Build(reqs, replay.PlanOptions{Storage: c.storage})
+			require.NoError(t, err)
+			t.Logf("plan: %d steps, %d requests, unmapped %v, races %d, estimated %d, warm-up %d blobs %d manifests",
+				len(plan.Steps), plan.Requests(), plan.Source.Unmapped, plan.Source.Races, plan.Source.EstimatedSizes, len(plan.WarmUp.Blobs), len(plan.WarmUp.Manifests))
+			f, _ := os.Create("/tmp/r17/plan-" + c.name + ".json")
+			_ = plan.Write(f)
+			f.Close()
+			target := registrytest.Start(t, registrytest.Options{RequestLog: true})
+			obs := replayInGo(t, plan, target)
+			raw, err := os.ReadFile(target.AccessLog)
+			require.NoError(t, err)
+			require.NoError(t, target.WaitLogged(strings.Count(string(raw), "\n")))
+			got := readLog(t, target.RequestLog, replay.FormatJSON)
+			fid, err := replay.Compare(reqs, got, replay.CompareOptions{SourceStorage: src.Dir, TargetStorage: target.Dir, Targets: c.targets})
+			require.NoError(t, err)
+			var b strings.Builder
+			require.NoError(t, fid.Write(&b, c.targets))
+			t.Log("\n" + b.String())
+			t.Log("observer mismatches", obs.mismatches)
+		})
 	}
-	fid, err := replay.Compare(reqs, got, replay.CompareOptions{SourceStorage: src.Dir, TargetStorage: target.Dir, Targets: replay.TargetsWithStorage})
-	require.NoError(t, err)
-	var b strings.Builder
-	require.NoError(t, fid.Write(&b, replay.TargetsWithStorage))
-	t.Log("\n" + b.String())
 	_ = http.StatusOK
 }

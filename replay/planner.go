@@ -27,6 +27,8 @@ type planner struct {
 	actions []*action
 	ids     *identities
 	warm    *warmUpSet
+	// uploader is the client that uploaded each blob, by digest.
+	uploader map[string]string
 }
 
 // Build makes the plan of a log's requests, given in order of their start
@@ -47,7 +49,12 @@ func Build(reqs []Request, opts PlanOptions) (*Plan, error) {
 		a.step.End = max(seconds(a.end.Sub(t0)), a.step.At)
 	}
 	sort.SliceStable(actions, func(i, j int) bool { return actions[i].step.At < actions[j].step.At })
-	p := &planner{storage: opts.Storage, actions: actions}
+	p := &planner{storage: opts.Storage, actions: actions, uploader: map[string]string{}}
+	for _, a := range actions {
+		if a.step.Op == StepUpload && a.ok() {
+			p.uploader[a.digest] = a.client
+		}
+	}
 	p.ids = newIdentities(opts.Storage, actions)
 	p.ids.resolve(actions)
 	for _, a := range actions {

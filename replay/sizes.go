@@ -79,10 +79,28 @@ func (p *planner) sizeBlobs(digests []string) *blobSizes {
 		estimate = known[len(known)/2]
 	}
 	for _, d := range unknown {
-		bs.size[d] = max(estimate, ranged[d])
+		bs.size[d] = max(p.clientMedian(d, bs, estimate), ranged[d])
 		bs.estimated[d] = true
 	}
 	return bs
+}
+
+// clientMedian is the median size of the blobs of known size that the
+// client which uploaded d uploaded too: a client pushes images of its own
+// kind. Without any, it is the median of every known size.
+func (p *planner) clientMedian(d string, bs *blobSizes, otherwise int64) int64 {
+	client := p.uploader[d]
+	var sizes []int64
+	for k, c := range p.uploader {
+		if n, ok := bs.size[k]; ok && c == client && !bs.estimated[k] {
+			sizes = append(sizes, n)
+		}
+	}
+	if len(sizes) == 0 {
+		return otherwise
+	}
+	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
+	return sizes[len(sizes)/2]
 }
 
 func orEmpty(d *StoredDescriptor) *StoredDescriptor {

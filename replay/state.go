@@ -43,12 +43,16 @@ func (p *planner) rebuildState() {
 	p.warm = w
 	first := map[object]bool{}
 	var lists []object
+	var listed []string // repositories whose first tag list succeeded
 	for _, a := range p.actions {
 		for _, o := range a.reads {
 			if _, seen := first[o]; !seen {
 				first[o] = true
 				if o.kind == 'l' {
 					lists = append(lists, o)
+					if a.ok() {
+						listed = append(listed, o.repo)
+					}
 				}
 				if a.ok() {
 					p.existedBefore(o, a)
@@ -81,6 +85,7 @@ func (p *planner) rebuildState() {
 	if p.storage != nil {
 		p.listedTags(lists, first)
 	}
+	p.placeholders(listed)
 	for i := 0; i < len(w.made); i++ {
 		p.warmManifest(w.made[i])
 	}
@@ -151,6 +156,30 @@ func (p *planner) listedTags(lists []object, first map[object]bool) {
 			m := p.warm.manifest(o.repo, d)
 			m.tags = append(m.tags, tag)
 		}
+	}
+}
+
+// placeholders gives a repository whose tags the trace listed before it
+// put any a tag of its own, when nothing else of the warm-up tags it: the
+// source listed tags there, so it existed, and without a tag the target
+// would answer the list with 404. The log does not say which tags; a
+// plan made with the storage lists them all.
+func (p *planner) placeholders(repos []string) {
+	tagged := map[string]bool{}
+	for _, m := range p.warm.made {
+		if len(m.tags) > 0 {
+			tagged[m.repo] = true
+		}
+	}
+	for _, repo := range repos {
+		if tagged[repo] {
+			continue
+		}
+		tagged[repo] = true
+		key := "placeholder:" + repo
+		p.ids.info(key, func() []string { return nil })
+		m := p.warm.manifest(repo, key)
+		m.tags = append(m.tags, unpadded+repo)
 	}
 }
 

@@ -255,9 +255,22 @@ func poller(ctx context.Context, c *registry.Client, count func(func(*Summary)))
 }
 
 // lister lists team/app's tags (whole, then paged), the catalog, and asks
-// for a tag and a blob that are not there.
+// for a tag and a blob that are not there; it deploys the newest team/svc
+// it sees, as a CD job pulls what CI pushed.
 func lister(ctx context.Context, c *registry.Client, count func(func(*Summary))) error {
-	return every(ctx, 7, 2*time.Second, func(i int) error {
+	deployed := ""
+	return every(ctx, 8, 2*time.Second, func(i int) error {
+		if svc, err := c.Tags(ctx, "team/svc", registry.ListOptions{}); err == nil && len(svc.Items) > 0 {
+			newest := svc.Items[len(svc.Items)-1]
+			if newest != deployed {
+				deployed = newest
+				if _, err := c.Pull(ctx, "team/svc:"+newest, registry.PullOptions{Concurrency: 2}); err != nil {
+					return err
+				}
+			}
+		} else if registry.StatusOf(err) != http.StatusNotFound {
+			return fmt.Errorf("team/svc tags: %v", err)
+		}
 		if _, err := c.Tags(ctx, "team/app", registry.ListOptions{}); err != nil {
 			return err
 		}
