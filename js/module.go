@@ -41,8 +41,9 @@ type ModuleInstance struct {
 	metrics *registryMetrics
 }
 
-// Exports is registry.Client, registry.generate, registry.blob and
-// registry.load, as the default export and as named ones.
+// Exports is registry.Client, registry.generate, registry.blob,
+// registry.load, registry.artifact and registry.replay, as the default
+// export and as named ones.
 func (mi *ModuleInstance) Exports() modules.Exports {
 	named := map[string]any{
 		"Client":   mi.newClient,
@@ -50,6 +51,7 @@ func (mi *ModuleInstance) Exports() modules.Exports {
 		"blob":     mi.blob,
 		"load":     mi.load,
 		"artifact": mi.artifact,
+		"replay":   mi.replay,
 	}
 	return modules.Exports{Default: named, Named: named}
 }

@@ -287,8 +287,21 @@ func (e *emitter) describeBlobs() {
 	}
 }
 
+// DescribeUnmapped lists a plan's unmapped counts, largest first.
+func DescribeUnmapped(counts map[string]int) []string {
+	return countLines(counts)
+}
+
 // describeCounts prints counts by reason, largest first.
 func describeCounts(counts map[string]int) string {
+	parts := countLines(counts)
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func countLines(counts map[string]int) []string {
 	type kv struct {
 		k string
 		v int
@@ -307,8 +320,5 @@ func describeCounts(counts map[string]int) string {
 	for _, e := range list {
 		parts = append(parts, fmt.Sprintf("%s: %d", e.k, e.v))
 	}
-	if len(parts) == 0 {
-		return "nothing"
-	}
-	return strings.Join(parts, ", ")
+	return parts
 }
