@@ -137,7 +137,7 @@ func Compare(source, target []Request, opts CompareOptions) (*Fidelity, error) {
 			return nil, err
 		}
 	}
-	f.judge(opts.Targets)
+	f.Judge(opts.Targets)
 	return f, nil
 }
 
@@ -332,8 +332,8 @@ func relDiff(source, target int64) float64 {
 	return float64(target-source) / float64(source)
 }
 
-// judge lists the targets the replay missed.
-func (f *Fidelity) judge(t Targets) {
+// Judge adds to Failures the targets the replay missed.
+func (f *Fidelity) Judge(t Targets) {
 	miss := func(format string, args ...any) { f.Failures = append(f.Failures, fmt.Sprintf(format, args...)) }
 	if d := relDiff(int64(f.Source), int64(f.Target)); math.Abs(d) > t.CountDiff+1e-12 {
 		miss("request count %d against %d (%+.1f%%, at most %.0f%%)", f.Target, f.Source, 100*d, 100*t.CountDiff)
