@@ -58,17 +58,6 @@ func runSource(t *testing.T) *sourceTrace {
 	cut(t, reg.RequestLog, jsonAt, s.jsonLog)
 	cut(t, reg.AccessLog, accessAt, s.access)
 	s.requests = readMerged(t, s.jsonLog, s.access)
-	if os.Getenv("REPLAY_DEBUG") != "" {
-		j := readMerged(t, s.jsonLog, "")
-		t.Logf("json %d merged %d", len(j), len(s.requests))
-		for _, r := range s.requests {
-			if r.Duration == 0 {
-				t.Logf("access only: %s %s %d %s", r.Method, r.Path, r.Status, r.Start)
-			}
-		}
-		_ = os.WriteFile("/tmp/r17/src-json.log", must(os.ReadFile(s.jsonLog)), 0o600)
-		_ = os.WriteFile("/tmp/r17/src-access.log", must(os.ReadFile(s.access)), 0o600)
-	}
 	for i := range replaytest.Clients {
 		s.clientAddresses = append(s.clientAddresses, replaytest.ClientIP(i))
 	}
@@ -371,11 +360,4 @@ func stepKinds(p *replay.Plan) map[string]int {
 		out[fmt.Sprintf("c%d %s %d x%d", s.Client, s.Op, s.Status, s.Requests)]++
 	}
 	return out
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
 }

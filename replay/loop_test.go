@@ -2,7 +2,6 @@ package replay_test
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -104,38 +103,34 @@ func replayInGo(t *testing.T, plan *replay.Plan, target *registrytest.Registry) 
 	return obs
 }
 
+// The loop without k6: a plan of the workload's log, made with the
+// source's storage, replayed by plain registry clients on a fresh target,
+// reproduces the source's requests: the same count, mix, blob bytes and
+// bytes stored, and no status the source did not see but where a read
+// raced a write.
 func TestTheLoopInGo(t *testing.T) {
 	t.Parallel()
 	src, reqs := source(t)
 	st, err := replay.OpenStorage(src.Dir)
 	require.NoError(t, err)
 	defer st.Close()
-	for _, c := range []struct {
-		name    string
-		storage *replay.Storage
-		targets replay.Targets
-	}{{"storage", st, replay.TargetsWithStorage}, {"log-only", nil, replay.TargetsLogOnly}} {
-		t.Run(c.name, func(t *testing.T) {
-			plan, err := replay.Build(reqs, replay.PlanOptions{Storage: c.storage})
-			require.NoError(t, err)
-			t.Logf("plan: %d steps, %d requests, unmapped %v, races %d, estimated %d, warm-up %d blobs %d manifests",
-				len(plan.Steps), plan.Requests(), plan.Source.Unmapped, plan.Source.Races, plan.Source.EstimatedSizes, len(plan.WarmUp.Blobs), len(plan.WarmUp.Manifests))
-			f, _ := os.Create("/tmp/r17/plan-" + c.name + ".json")
-			_ = plan.Write(f)
-			f.Close()
-			target := registrytest.Start(t, registrytest.Options{RequestLog: true})
-			obs := replayInGo(t, plan, target)
-			raw, err := os.ReadFile(target.AccessLog)
-			require.NoError(t, err)
-			require.NoError(t, target.WaitLogged(strings.Count(string(raw), "\n")))
-			got := readLog(t, target.RequestLog, replay.FormatJSON)
-			fid, err := replay.Compare(reqs, got, replay.CompareOptions{SourceStorage: src.Dir, TargetStorage: target.Dir, Targets: c.targets})
-			require.NoError(t, err)
-			var b strings.Builder
-			require.NoError(t, fid.Write(&b, c.targets))
-			t.Log("\n" + b.String())
-			t.Log("observer mismatches", obs.mismatches)
-		})
-	}
-	_ = http.StatusOK
+	plan, err := replay.Build(reqs, replay.PlanOptions{Storage: st})
+	require.NoError(t, err)
+	assert.Equal(t, len(reqs), plan.Requests(), "each request of the trace has a step; unmapped: %v", plan.Source.Unmapped)
+
+	target := registrytest.Start(t, registrytest.Options{RequestLog: true})
+	obs := replayInGo(t, plan, target)
+	raw, err := os.ReadFile(target.AccessLog)
+	require.NoError(t, err)
+	require.NoError(t, target.WaitLogged(strings.Count(string(raw), "\n")))
+	fid, err := replay.Compare(reqs, readLog(t, target.RequestLog, replay.FormatJSON), replay.CompareOptions{
+		SourceStorage: src.Dir, TargetStorage: target.Dir})
+	require.NoError(t, err)
+	held := replay.TargetsWithStorage
+	held.Correlation, held.Mismatches = -1, plan.Source.Races
+	fid.Failures = nil
+	fid.Judge(held)
+	assert.Empty(t, fid.Failures)
+	assert.LessOrEqual(t, obs.mismatches, plan.Source.Races, "steps whose status differed from the source's")
+	assert.Len(t, obs.lags, len(plan.Steps), "every step started once")
 }
