@@ -38,19 +38,19 @@ func smallPlan() *Plan {
 func TestValidateNamesWhatIsWrong(t *testing.T) {
 	require.NoError(t, smallPlan().Validate())
 	for want, breakIt := range map[string]func(p *Plan){
-		"version 2":                               func(p *Plan) { p.Version = 2 },
-		`layer "b9" is not a blob`:                func(p *Plan) { p.Manifests[0].Layers[0].ID = "b9" },
+		"version 2":                func(p *Plan) { p.Version = 2 },
+		`layer "b9" is not a blob`: func(p *Plan) { p.Manifests[0].Layers[0].ID = "b9" },
 		`manifest m2: "m1" is not a manifest listed before it`: func(p *Plan) { p.Manifests[0], p.Manifests[1] = p.Manifests[1], p.Manifests[0] },
-		"step 1: client 3":                        func(p *Plan) { p.Steps[1].Client = 3 },
-		`op "pull" is not one of`:                 func(p *Plan) { p.Steps[0].Op = "pull" },
-		"before the step before it":               func(p *Plan) { p.Steps[2].At = 0.1; p.Steps[2].End = 0.1 },
-		"a step waits only for steps before it":   func(p *Plan) { p.Steps[1].After = []int{2} },
-		"needs a tag or a manifest":               func(p *Plan) { p.Steps[0].Manifest = "m1" },
-		"needs a repository":                      func(p *Plan) { p.Steps[1].Repo = "R1" },
-		`mode "fast"`:                             func(p *Plan) { p.Steps[1].Op, p.Steps[1].Mode = StepUpload, "fast" },
-		`warm-up blob "b3"`:                       func(p *Plan) { p.WarmUp.Blobs[0].Blob = "b3" },
-		`tag "-x" is not a tag`:                   func(p *Plan) { p.WarmUp.Manifests[1].Tags = []string{"-x"} },
-		"stands for at least one request":         func(p *Plan) { p.Steps[0].Requests = 0 },
+		"step 1: client 3":                      func(p *Plan) { p.Steps[1].Client = 3 },
+		`op "pull" is not one of`:               func(p *Plan) { p.Steps[0].Op = "pull" },
+		"before the step before it":             func(p *Plan) { p.Steps[2].At = 0.1; p.Steps[2].End = 0.1 },
+		"a step waits only for steps before it": func(p *Plan) { p.Steps[1].After = []int{2} },
+		"needs a tag or a manifest":             func(p *Plan) { p.Steps[0].Manifest = "m1" },
+		"needs a repository":                    func(p *Plan) { p.Steps[1].Repo = "R1" },
+		`mode "fast"`:                           func(p *Plan) { p.Steps[1].Op, p.Steps[1].Mode = StepUpload, "fast" },
+		`warm-up blob "b3"`:                     func(p *Plan) { p.WarmUp.Blobs[0].Blob = "b3" },
+		`tag "-x" is not a tag`:                 func(p *Plan) { p.WarmUp.Manifests[1].Tags = []string{"-x"} },
+		"stands for at least one request":       func(p *Plan) { p.Steps[0].Requests = 0 },
 	} {
 		p := smallPlan()
 		breakIt(p)
