@@ -251,9 +251,17 @@ func (f *Fidelity) clients(source, target []Request, speed float64) {
 			bySource[c] = append(bySource[c], &source[i])
 		}
 	}
+	// The replay names each client by the address it sends; a target that
+	// was not replayed (a log against itself, another tool's) is matched by
+	// order of first sight, as the source is.
+	clientOf := func(r *Request) (int, bool) { return clientOfAddress(r.Client) }
+	if !slices.ContainsFunc(target, func(r Request) bool { _, ok := clientOfAddress(r.Client); return ok }) {
+		dstIdx := clientIndexes(target)
+		clientOf = func(r *Request) (int, bool) { c, ok := dstIdx[r.Client]; return c, ok }
+	}
 	byTarget := make([][]*Request, len(srcIdx))
 	for i := range target {
-		if c, ok := clientOfAddress(target[i].Client); ok && c < len(byTarget) {
+		if c, ok := clientOf(&target[i]); ok && c < len(byTarget) {
 			byTarget[c] = append(byTarget[c], &target[i])
 		}
 	}

@@ -29,6 +29,16 @@ const (
 // Formats lists the formats, for usage messages.
 var Formats = []Format{FormatJSON, FormatCombined, FormatIBM}
 
+// Validate checks that the format is one the planner reads.
+func (f Format) Validate() error {
+	for _, known := range Formats {
+		if f == known {
+			return nil
+		}
+	}
+	return fmt.Errorf("log format %q is not one of %v", f, Formats)
+}
+
 // maxLine bounds one log line: a request line is well under a KiB.
 const maxLine = 1 << 20
 
@@ -63,7 +73,7 @@ func ReadLog(r io.Reader, name string, format Format) (*Log, error) {
 	case FormatIBM:
 		err = readIBM(r, name, lg)
 	default:
-		return nil, fmt.Errorf("log format %q is not one of %v", format, Formats)
+		return nil, format.Validate()
 	}
 	if err != nil {
 		return nil, err

@@ -24,6 +24,14 @@ func DefaultSynthOptions() SynthOptions {
 	return SynthOptions{Clients: 100, Duration: time.Hour, Seed: 1}
 }
 
+// Validate checks the options, naming what is wrong.
+func (o SynthOptions) Validate() error {
+	if o.Clients < 3 || o.Duration < time.Minute {
+		return fmt.Errorf("synth: want at least 3 clients and a minute, got %d clients and %s", o.Clients, o.Duration)
+	}
+	return nil
+}
+
 // synthStart is the synthetic trace's first second.
 var synthStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
@@ -34,8 +42,8 @@ var synthStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 // pollers HEAD their tags and list them. It returns the requests written.
 // Its addresses are loopback ones; nothing in it is real.
 func Synthesize(w io.Writer, opts SynthOptions) (int, error) {
-	if opts.Clients < 3 || opts.Duration < time.Minute {
-		return 0, fmt.Errorf("synth: want at least 3 clients and a minute, got %d clients and %s", opts.Clients, opts.Duration)
+	if err := opts.Validate(); err != nil {
+		return 0, err
 	}
 	g := &synthesizer{rnd: rand.New(rand.NewPCG(uint64(opts.Seed), 17)), opts: opts}
 	g.makeImages()

@@ -76,6 +76,9 @@ func formatNames() string {
 
 // readLogs reads files of one format and access logs to merge with them.
 func readLogs(paths []string, format string, accessLogs []string) ([]replay.Request, []replay.Format, error) {
+	if err := replay.Format(format).Validate(); err != nil {
+		return nil, nil, err
+	}
 	var logs []*replay.Log
 	formats := []replay.Format{replay.Format(format)}
 	for _, p := range paths {
@@ -237,6 +240,9 @@ func synth(args []string, stderr io.Writer) error {
 	}
 	if *out == "" {
 		return errors.New("synth needs -o LOG\n" + usage)
+	}
+	if err := opts.Validate(); err != nil {
+		return err
 	}
 	f, err := os.Create(*out)
 	if err != nil {
