@@ -89,6 +89,13 @@ func (m *materials) blob(ctx context.Context, id string) (registry.BlobSource, o
 	b.once.Do(func() {
 		// One family of the plan's seed: the blobs share a body, so each
 		// digest costs the blob's own part only.
+		if m.plan.Blobs[i].Absent {
+			// Never uploaded: content of its own, so its digest is no other
+			// blob's (an empty generated blob is every empty blob).
+			b.src = content.Bytes(fmt.Appendf(nil, "absent blob %s of plan %d", id, m.plan.Seed), "")
+			b.desc, b.err = b.src.Descriptor(ctx)
+			return
+		}
 		seed := m.plan.Seed&^0xffffffff | uint64(i+1)
 		b.src, b.err = content.Random(content.RandomOptions{Size: m.plan.Blobs[i].Size, Seed: &seed})
 		if b.err == nil {
