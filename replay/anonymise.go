@@ -100,16 +100,16 @@ func clientOfAddress(addr string) (int, bool) {
 	if len(parts) != 4 || parts[0] != "127" {
 		return 0, false
 	}
-	var n [3]int
-	for i, p := range parts[1:] {
+	index := 0
+	for k, p := range parts[1:] {
 		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 || v > 255 {
+		if err != nil || v < 0 || v > 255 || k == 0 && v < 128 {
 			return 0, false
 		}
-		n[i] = v
+		if k == 0 {
+			v -= 128
+		}
+		index = index<<8 | v
 	}
-	if n[0] < 128 {
-		return 0, false
-	}
-	return (n[0]-128)<<16 | n[1]<<8 | n[2], true
+	return index, true
 }

@@ -96,7 +96,7 @@ func (m *materials) blob(ctx context.Context, id string) (registry.BlobSource, o
 			b.desc, b.err = b.src.Descriptor(ctx)
 			return
 		}
-		seed := m.plan.Seed&^0xffffffff | uint64(i+1)
+		seed := m.plan.Seed&^0xffffffff | uint64(i+1) // #nosec G115 -- an index, never negative
 		b.src, b.err = content.Random(content.RandomOptions{Size: m.plan.Blobs[i].Size, Seed: &seed})
 		if b.err == nil {
 			b.desc, b.err = b.src.Descriptor(ctx)

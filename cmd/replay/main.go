@@ -233,7 +233,7 @@ func synth(args []string, stderr io.Writer) error {
 	opts := replay.DefaultSynthOptions()
 	fs.IntVar(&opts.Clients, "clients", opts.Clients, "clients")
 	fs.DurationVar(&opts.Duration, "duration", opts.Duration, "length of the trace")
-	fs.Int64Var(&opts.Seed, "seed", opts.Seed, "seed of the workload")
+	fs.Uint64Var(&opts.Seed, "seed", opts.Seed, "seed of the workload")
 	out := fs.String("o", "", "where to write the log (distribution-json)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -170,7 +170,7 @@ func builder(ctx context.Context, c *registry.Client, count func(func(*Summary))
 		return err
 	}
 	return every(ctx, 4, 3*time.Second, func(i int) error {
-		img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 384 << 10, Seed: seed(uint64(100 + i)), Base: base})
+		img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 384 << 10, Seed: seed(100 + uint64(i)), Base: base}) // #nosec G115 -- i counts up from 0
 		if err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func builder(ctx context.Context, c *registry.Client, count func(func(*Summary))
 func ciPusher(ctx context.Context, c *registry.Client, count func(func(*Summary))) error {
 	var first string
 	err := every(ctx, 4, 3*time.Second, func(i int) error {
-		img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 200 << 10, Seed: seed(uint64(200 + i)), Format: content.FormatDocker})
+		img, err := content.Generate(content.GenerateOptions{Layers: 2, LayerSize: 200 << 10, Seed: seed(200 + uint64(i)), Format: content.FormatDocker}) // #nosec G115 -- i counts up from 0
 		if err != nil {
 			return err
 		}
