@@ -105,12 +105,6 @@ func (m *materials) blob(ctx context.Context, id string) (registry.BlobSource, o
 	return b.src, b.desc, b.err
 }
 
-// blobDigest is the digest of a blob of the plan.
-func (m *materials) blobDigest(ctx context.Context, id string) (string, error) {
-	_, d, err := m.blob(ctx, id)
-	return d.Digest.String(), err
-}
-
 // manifest builds a manifest of the plan: its bytes, type and digest.
 func (m *materials) manifest(ctx context.Context, id string) ([]byte, string, digest.Digest, error) {
 	i, ok := m.manIndex[id]
@@ -261,41 +255,4 @@ func pad(raw []byte, size int64) []byte {
 	out = append(out, raw[:len(raw)-1]...)
 	out = append(out, bytes.Repeat([]byte{' '}, int(size)-len(raw))...)
 	return append(out, '}')
-}
-
-// builtSize is the size of a manifest as built before padding, from the
-// sizes of what it lists; a planner uses it to know whether a size can be
-// reached. Digests are all sha256, so their length is known.
-func builtSize(mf *Manifest, childSize func(id string) int64, blobSize func(id string) int64) int64 {
-	const dgst = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-	mediaType := mf.MediaType
-	if mediaType == "" {
-		mediaType = mediaTypeOCIManifest
-	}
-	var raw []byte
-	if registry.IsIndexMediaType(mediaType) {
-		idx := builtIndex{SchemaVersion: 2, MediaType: mediaType, Manifests: []builtDescriptor{}}
-		for _, c := range mf.Manifests {
-			idx.Manifests = append(idx.Manifests, builtDescriptor{MediaType: mediaTypeOCIManifest, Digest: dgst,
-				Size: childSize(c.ID), Platform: platformOf(c.Platform)})
-		}
-		raw, _ = json.Marshal(idx)
-	} else {
-		img := builtImage{SchemaVersion: 2, MediaType: mediaType, Layers: []builtDescriptor{}}
-		if mf.Config != nil {
-			img.Config = builtDescriptor{MediaType: orDefault(mf.Config.MediaType, defaultConfigType(mediaType)), Digest: dgst, Size: blobSize(mf.Config.ID)}
-		}
-		for _, l := range mf.Layers {
-			img.Layers = append(img.Layers, builtDescriptor{MediaType: orDefault(l.MediaType, defaultLayerType(mediaType)), Digest: dgst, Size: blobSize(l.ID)})
-		}
-		raw, _ = json.Marshal(img)
-	}
-	return int64(len(raw))
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -269,7 +269,7 @@ func lister(ctx context.Context, c *registry.Client, count func(func(*Summary)))
 				}
 			}
 		} else if registry.StatusOf(err) != http.StatusNotFound {
-			return fmt.Errorf("team/svc tags: %v", err)
+			return fmt.Errorf("team/svc tags: %w", err)
 		}
 		if _, err := c.Tags(ctx, "team/app", registry.ListOptions{}); err != nil {
 			return err
@@ -283,10 +283,10 @@ func lister(ctx context.Context, c *registry.Client, count func(func(*Summary)))
 			}
 		}
 		if _, err := c.GetManifest(ctx, "team/app:missing-tag", nil); registry.StatusOf(err) != http.StatusNotFound {
-			return fmt.Errorf("a missing tag: %v", err)
+			return fmt.Errorf("a missing tag: %w", err)
 		}
 		if _, err := c.HeadBlob(ctx, "team/app", "sha256:"+fmt.Sprintf("%064x", i+1)); registry.StatusOf(err) != http.StatusNotFound {
-			return fmt.Errorf("a missing blob: %v", err)
+			return fmt.Errorf("a missing blob: %w", err)
 		}
 		count(func(s *Summary) { s.Lists++ })
 		return nil
