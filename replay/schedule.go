@@ -115,15 +115,15 @@ func (r *Run) Client(ctx context.Context, client int, c *registry.Client, obs Ob
 		wg       sync.WaitGroup
 		inflight []launched
 	)
-	defer wg.Wait()
+steps:
 	for _, i := range r.byC[client] {
 		s := &r.plan.Steps[i]
 		if r.until > 0 && s.At >= r.until {
 			break
 		}
 		due := r.due(s.At)
-		if err := sleepUntil(ctx, due); err != nil {
-			return res, nil
+		if sleepUntil(ctx, due) != nil {
+			break
 		}
 		// Keep the client's own order: what had ended before this step
 		// started, in the source, ends before it here too.
@@ -133,7 +133,7 @@ func (r *Run) Client(ctx context.Context, client int, c *registry.Client, obs Ob
 				select {
 				case <-l.done:
 				case <-ctx.Done():
-					return res, nil
+					break steps
 				}
 				continue
 			}
@@ -172,6 +172,7 @@ func (r *Run) Client(ctx context.Context, client int, c *registry.Client, obs Ob
 			}
 		}()
 	}
+	// Every step launched ends before the result is read.
 	wg.Wait()
 	return res, nil
 }
