@@ -196,6 +196,20 @@ func (ar *actionReader) startUpload(r *Request) {
 	}
 }
 
+// pickSession picks which of a client's open sessions a request to a new
+// one belongs to: the oldest, but a DELETE goes to a failed mount first
+// (a client cancels those) and any other request to a session that was
+// not a mount first (a client uploads into those), so a push that mounts
+// and uploads at once keeps its requests apart.
+func pickSession(open []*uploadSession, cancel bool) int {
+	for k, s := range open {
+		if s.mount == cancel {
+			return k
+		}
+	}
+	return 0
+}
+
 // continueUpload reads a request to an upload session. The POST's line
 // does not name the session; its first request does, so a session is the
 // oldest one its client opened in the repository and has not used yet.
@@ -204,7 +218,9 @@ func (ar *actionReader) continueUpload(r *Request) {
 	if s == nil {
 		key := [2]string{r.Client, r.Route.Repo}
 		if list := ar.pending[key]; len(list) > 0 {
-			s, ar.pending[key] = list[0], list[1:]
+			k := pickSession(list, r.Method == http.MethodDelete)
+			s = list[k]
+			ar.pending[key] = append(list[:k:k], list[k+1:]...)
 			ar.byUUID[r.Route.UUID] = s
 		}
 	}

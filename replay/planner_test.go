@@ -167,3 +167,22 @@ func TestAnEmptyOrUnmappableLogIsRefused(t *testing.T) {
 	_, err = Build(lg.Requests, PlanOptions{})
 	assert.ErrorContains(t, err, "GET unrouted: 1")
 }
+
+// A push that mounts and uploads at once: the DELETE that cancels a failed
+// mount goes to the mount, the PATCH to the upload, whichever came first.
+func TestAFailedMountAndAnUploadAtOnceStayApart(t *testing.T) {
+	c := "10.0.0.1"
+	p := planOf(t,
+		logLine{0, 5, "POST", "/v2/app/blobs/uploads/", 202, 0, c},
+		logLine{1, 5, "POST", "/v2/app/blobs/uploads/?mount=" + digestN(1) + "&from=base", 202, 0, c},
+		logLine{7, 5, "DELETE", "/v2/app/blobs/uploads/mount-session", 204, 0, c},
+		logLine{8, 5, "PATCH", "/v2/app/blobs/uploads/upload-session", 202, 0, c},
+		logLine{14, 5, "PUT", "/v2/app/blobs/uploads/upload-session?digest=" + digestN(2), 201, 0, c},
+	)
+	require.Len(t, p.Steps, 2, "unmapped: %v", p.Source.Unmapped)
+	assert.Equal(t, StepUpload, p.Steps[0].Op)
+	assert.Equal(t, 3, p.Steps[0].Requests)
+	assert.Equal(t, StepBlobMount, p.Steps[1].Op)
+	assert.Equal(t, 2, p.Steps[1].Requests)
+	assert.Empty(t, p.Source.Unmapped)
+}

@@ -39,11 +39,14 @@ func run() error {
 	out := flag.String("out", "", "directory for the logs and plans; a temporary one when empty")
 	flag.Parse()
 	dir := *out
+	var err error
 	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "replay-demo-"); err != nil {
-			return err
-		}
+		dir, err = os.MkdirTemp("", "replay-demo-")
+	} else {
+		err = os.MkdirAll(dir, 0o750)
+	}
+	if err != nil {
+		return err
 	}
 	fmt.Println("logs and plans in", dir)
 	src, reqs, err := source(dir)
@@ -180,16 +183,18 @@ func replayOnce(k6, dir, name string, plan *replay.Plan, source []replay.Request
 	}
 	defer target.Close()
 	summary := filepath.Join(dir, "summary-"+name+".json")
-	cmd := exec.Command(k6, "run", // #nosec G204 -- the k6 the make target built "--no-color", "--quiet", "--summary-export", summary,
+	// #nosec G204 -- the k6 the make target built
+	cmd := exec.Command(k6, "run", "--no-color", "--quiet", "--summary-export", summary,
 		"-e", "PLAN="+planPath, "-e", "REGISTRY_URL="+target.URL, "-e", "SPEED="+strconv.FormatFloat(speed, 'g', -1, 64),
 		"-e", fmt.Sprintf("MISMATCHES=%d", plan.Source.Races), "examples/replay.js")
 	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true")
-	if output, err := cmd.CombinedOutput(); err != nil {
+	output, err := cmd.CombinedOutput()
+	if err != nil {
 		return nil, 0, fmt.Errorf("k6 run %s: %w\n%s", name, err, output)
 	}
 	lag, err := lagP95(summary)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("%w\nk6 said:\n%s", err, output)
 	}
 	raw, err := os.ReadFile(target.AccessLog) // #nosec G304 -- the harness's own log
 	if err != nil {
@@ -212,12 +217,12 @@ func lagP95(summary string) (float64, error) {
 		return 0, err
 	}
 	var s struct {
-		Metrics map[string]map[string]float64 `json:"metrics"`
+		Metrics map[string]map[string]any `json:"metrics"`
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return 0, fmt.Errorf("%s: %w", summary, err)
 	}
-	lag, ok := s.Metrics["registry_replay_lag"]["p(95)"]
+	lag, ok := s.Metrics["registry_replay_lag"]["p(95)"].(float64)
 	if !ok {
 		return 0, fmt.Errorf("%s: no registry_replay_lag p(95)", summary)
 	}
