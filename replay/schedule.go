@@ -122,8 +122,8 @@ steps:
 			break
 		}
 		due := r.due(s.At)
-		if sleepUntil(ctx, due) != nil {
-			break
+		if !sleepUntil(ctx, due) {
+			break // the test is over: what ran is the result
 		}
 		// Keep the client's own order: what had ended before this step
 		// started, in the source, ends before it here too.
@@ -213,19 +213,19 @@ func (r *Run) waitFor(ctx context.Context, s *Step) int {
 	return unmet
 }
 
-// sleepUntil waits until t or the end of ctx.
-func sleepUntil(ctx context.Context, t time.Time) error {
+// sleepUntil waits until t, and tells whether ctx is still going then.
+func sleepUntil(ctx context.Context, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
-		return ctx.Err()
+		return ctx.Err() == nil
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return nil
+		return true
 	case <-ctx.Done():
-		return ctx.Err()
+		return false
 	}
 }
 
