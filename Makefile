@@ -211,3 +211,23 @@ $(BENCH_SYSTEM_TOOLS):
 .PHONY: clean
 clean: ## Remove bin/
 	rm -rf $(BIN)
+
+REPLAY_SPEEDS ?= 1,2,4,8,16
+
+.PHONY: replay-demo
+replay-demo: build $(REGISTRY) ## Replay the six-client workload's log with and without storage: fidelity tables, then registry_replay_lag p95 at each of REPLAY_SPEEDS
+	go run ./internal/replaytest/cmd/replay-demo -k6 $(K6) -speeds $(REPLAY_SPEEDS)
+
+REPLAY_HOUR_DIR ?= $(BIN)/replay-hour
+REPLAY_UNTIL    ?= 120
+
+.PHONY: replay-hour
+replay-hour: build $(REGISTRY) $(WITH_REGISTRY) $(BENCH_SYSTEM_TOOLS) ## A synthetic hour of 100 clients: planning time and memory, then k6's memory replaying its first REPLAY_UNTIL seconds
+	mkdir -p $(REPLAY_HOUR_DIR)
+	go build -o $(BIN)/replay ./cmd/replay
+	$(BIN)/replay synth -clients 100 -duration 1h -o $(REPLAY_HOUR_DIR)/registry.log
+	/usr/bin/time -v $(BIN)/replay plan -log $(REPLAY_HOUR_DIR)/registry.log -o $(REPLAY_HOUR_DIR)/plan.json 2>&1 \
+	  | grep -E 'replay:|Elapsed|Maximum resident'
+	$(WITH_REGISTRY) -- /usr/bin/time -v $(K6) run --no-color --quiet -e PLAN=$(REPLAY_HOUR_DIR)/plan.json \
+	  -e UNTIL=$(REPLAY_UNTIL) -e MISMATCHES=1000000 examples/replay.js 2>&1 \
+	  | grep -E 'registry_replay|http_reqs|data_received|Elapsed|Maximum resident'

@@ -544,3 +544,76 @@ export function load(path: string, options?: LoadOptions & {
  * `load(path)` reads a file once per process instead of once per VU.
  */
 export function load(tarball: ArrayBuffer | Uint8Array, options?: LoadOptions): Image;
+
+/** Options of a replay, beside the client options its requests go out with. */
+export interface ReplayOptions {
+  /** Divides every offset of the trace: 2 replays an hour in half an hour. Default 1. */
+  speed?: number;
+  /** Replay only the steps that started in the first `until` seconds of the trace. */
+  until?: number;
+}
+
+/** What {@link Replay.warmUp} made; pass it to {@link Replay.client}. */
+export interface WarmUpResult {
+  blobs: number;
+  /** Blobs the target had already (another instance of a split replay warmed them up). */
+  skipped: number;
+  bytes: number;
+  /** Manifest PUTs, one per tag. */
+  manifests: number;
+  /** The replay's time zero, ms since the epoch: a second after the warm-up. */
+  start: number;
+}
+
+/** What one client's replay did. */
+export interface ReplayClientResult {
+  /** The plan's id of the source client, `"c1"`... */
+  client: string;
+  steps: number;
+  /** Steps whose status differed from the source's (also in `registry_replay_mismatches`). */
+  mismatches: number;
+  /** Steps that got no response. */
+  failed: number;
+  /** Waits for a step of a client another instance replays that gave up at its time. */
+  unmet: number;
+}
+
+/**
+ * A plan of a registry's own traffic, made by `go run ./cmd/replay plan` from its log (see
+ * docs/replay.md). Each step is a measured call with its `registry_op`; the replay adds
+ * `registry_replay_lag` (Trend: how late each step started) and `registry_replay_mismatches`
+ * (Counter of steps whose status differed from the source's), both tagged `registry_op`.
+ */
+export interface Replay {
+  /** Source clients: one VU each. */
+  readonly clients: number;
+  /** Source requests the steps stand for. */
+  readonly requests: number;
+  readonly steps: number;
+  /** Reads that raced another client's write in the source: a bound on the mismatches to expect. */
+  readonly races: number;
+  /** Seconds the replay takes at its speed. */
+  readonly duration: number;
+  /** In `setup()`: make on the target what existed before the trace. */
+  warmUp(): WarmUpResult;
+  /**
+   * In `default()`: replay source client `index` (0-based; `exec.scenario.iterationInTest` splits
+   * clients across execution segments) from `start`, open loop; returns when its last step ended.
+   */
+  client(index: number, start: number): ReplayClientResult;
+}
+
+/**
+ * Load a replay plan in the init context: pass what `open(path)` returns, so `k6 archive` bundles
+ * it; every VU of the process shares one parsed copy.
+ *
+ * @example
+ * ```js
+ * const replay = registry.replay(open(__ENV.PLAN), { url: __ENV.REGISTRY_URL }, { speed: 1 });
+ * export const options = { scenarios: { replay: { executor: "shared-iterations",
+ *   vus: replay.clients, iterations: replay.clients, maxDuration: `${Math.ceil(replay.duration) + 120}s` } } };
+ * export function setup() { return replay.warmUp(); }
+ * export default function (warm) { replay.client(exec.scenario.iterationInTest, warm.start); }
+ * ```
+ */
+export function replay(plan: string | ArrayBuffer, client: ClientOptions, options?: ReplayOptions): Replay;

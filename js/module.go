@@ -52,8 +52,8 @@ type ModuleInstance struct {
 }
 
 // Exports is registry.Client, registry.ServerMetrics, registry.generate,
-// registry.blob, registry.load, registry.artifact and registry.mix, as the
-// default export and as named ones.
+// registry.blob, registry.load, registry.artifact, registry.mix and
+// registry.replay, as the default export and as named ones.
 func (mi *ModuleInstance) Exports() modules.Exports {
 	named := map[string]any{
 		"Client":        mi.newClient,
@@ -63,6 +63,7 @@ func (mi *ModuleInstance) Exports() modules.Exports {
 		"load":          mi.load,
 		"artifact":      mi.artifact,
 		"mix":           mi.mix,
+		"replay":        mi.replay,
 	}
 	return modules.Exports{Default: named, Named: named}
 }

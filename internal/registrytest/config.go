@@ -19,6 +19,9 @@ type config struct {
 	debugAddr string
 	// upstream is proxy.remoteurl: the registry is a pull-through cache of it.
 	upstream string
+	// requestLog turns on the JSON log at level info, a line per request,
+	// and the access log: what a replay plans from.
+	requestLog bool
 }
 
 // metricsPath is where the debug server serves Prometheus metrics.
@@ -48,8 +51,12 @@ func (c config) yaml() []byte {
 	if level == "" {
 		level = "warn"
 	}
-	// No access log: it costs the registry CPU on every request of a load test.
-	fmt.Fprintf(&b, "log:\n  level: %s\n  formatter: text\n  accesslog:\n    disabled: true\n", level)
+	formatter, accessLogOff := "text", true
+	if c.requestLog {
+		level, formatter, accessLogOff = "info", "json", false
+	}
+	// No access log unless asked: it costs the registry CPU on every request of a load test.
+	fmt.Fprintf(&b, "log:\n  level: %s\n  formatter: %s\n  accesslog:\n    disabled: %t\n", level, formatter, accessLogOff)
 	fmt.Fprintf(&b, "storage:\n")
 	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %q\n", c.rootDir)
 	fmt.Fprintf(&b, "  delete:\n    enabled: true\n")

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -29,16 +30,22 @@ const activate = `export LISTEN_PID=$$; exec "$0" "$@"`
 
 // process is one running registry.
 type process struct {
-	cmd  *exec.Cmd
-	log  *tailBuffer
-	done chan struct{} // closed once the process has exited
-	err  error         // what Wait said; read after done
+	cmd   *exec.Cmd
+	log   *tailBuffer
+	files []*os.File    // its log files, closed when it has exited
+	done  chan struct{} // closed once the process has exited
+	err   error         // what Wait said; read after done
+}
+
+// logFiles are files the registry's stdout and stderr are also appended to.
+type logFiles struct {
+	stdout, stderr string
 }
 
 // startProcess runs bin with the config file and hands it ln by socket
 // activation, so no other process can take the port between our choosing it
 // and the registry binding it. The caller stops it.
-func startProcess(bin, configPath string, ln *net.TCPListener) (*process, error) {
+func startProcess(bin, configPath string, ln *net.TCPListener, logs *logFiles) (*process, error) {
 	p := &process{log: &tailBuffer{max: logTail}, done: make(chan struct{})}
 	if ln == nil {
 		// A registry without socket activation binds the config's address.
@@ -56,8 +63,23 @@ func startProcess(bin, configPath string, ln *net.TCPListener) (*process, error)
 	}
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
+	if logs != nil {
+		out, err := openLog(logs.stdout)
+		if err != nil {
+			return nil, err
+		}
+		errLog, err := openLog(logs.stderr)
+		if err != nil {
+			_ = out.Close()
+			return nil, err
+		}
+		p.files = []*os.File{out, errLog}
+		p.cmd.Stdout = io.MultiWriter(p.log, out)
+		p.cmd.Stderr = io.MultiWriter(p.log, errLog)
+	}
 	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
+		p.closeFiles()
 		return nil, fmt.Errorf("start registry %s: %w", bin, err)
 	}
 	// Only the registry may hold the socket now: if it dies, clients get
@@ -67,16 +89,31 @@ func startProcess(bin, configPath string, ln *net.TCPListener) (*process, error)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
+		p.closeFiles()
 		close(p.done)
 	}()
 	return p, nil
+}
+
+func openLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) // #nosec G304 -- a path of the harness's own directory
+	if err != nil {
+		return nil, fmt.Errorf("registry log: %w", err)
+	}
+	return f, nil
+}
+
+func (p *process) closeFiles() {
+	for _, f := range p.files {
+		_ = f.Close()
+	}
 }
 
 // startTestProcess is startProcess for a test: stopped in t.Cleanup, which
 // also logs its output if the test failed.
 func startTestProcess(t testing.TB, bin, configPath string, ln *net.TCPListener) *process {
 	t.Helper()
-	p, err := startProcess(bin, configPath, ln)
+	p, err := startProcess(bin, configPath, ln, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

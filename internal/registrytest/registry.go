@@ -56,6 +56,10 @@ type Options struct {
 	// Upstream, a registry URL, makes this registry a pull-through cache of
 	// it (distribution's proxy mode): it serves pulls and refuses pushes.
 	Upstream string
+	// RequestLog runs the registry with its JSON log (level info, one line
+	// per request, on stderr) written to Registry.RequestLog and its access
+	// log (Apache Combined, on stdout) to Registry.AccessLog.
+	RequestLog bool
 }
 
 // defaultTokenTTL is what Options.TokenTTL means when zero.
@@ -73,6 +77,9 @@ type Registry struct {
 	Dir                string       // storage root directory
 	CertPEM            []byte       // the server certificate, with Options.TLS
 	MetricsURL         string       // http://127.0.0.1:PORT/metrics, with Options.Metrics
+	// RequestLog and AccessLog are the paths of the JSON and access logs,
+	// with Options.RequestLog; the registry appends to them as it serves.
+	RequestLog, AccessLog string
 
 	proc       *process
 	bin        string
@@ -126,7 +133,7 @@ func (r *Registry) Restart() error {
 	if err := r.proc.stop(); err != nil {
 		return err
 	}
-	p, err := startProcess(r.bin, r.configPath, nil)
+	p, err := startProcess(r.bin, r.configPath, nil, r.logFiles())
 	if err != nil {
 		return err
 	}
@@ -135,6 +142,14 @@ func (r *Registry) Restart() error {
 		return err
 	}
 	return r.waitMetrics()
+}
+
+// logFiles are where the registry's output goes besides its tail.
+func (r *Registry) logFiles() *logFiles {
+	if r.RequestLog == "" {
+		return nil
+	}
+	return &logFiles{stderr: r.RequestLog, stdout: r.AccessLog}
 }
 
 // Log is the tail of the registry's output.
@@ -175,7 +190,7 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 	reg.Host = ln.Addr().String()
 	reg.URL = "http://" + reg.Host
 
-	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text(), upstream: opts.Upstream}
+	cfg := config{addr: reg.Host, rootDir: reg.Dir, secret: rand.Text(), upstream: opts.Upstream, requestLog: opts.RequestLog}
 	if opts.Metrics {
 		// distribution binds the debug address itself and logs it as
 		// configured, so the port is chosen here: free a moment ago.
@@ -183,6 +198,9 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 			return nil, err
 		}
 		reg.MetricsURL = "http://" + cfg.debugAddr + metricsPath
+	}
+	if opts.RequestLog {
+		reg.RequestLog, reg.AccessLog = filepath.Join(dir, "requests.log"), filepath.Join(dir, "access.log")
 	}
 	if opts.TLS {
 		reg.URL = "https://" + reg.Host
@@ -222,7 +240,7 @@ func launch(bin string, opts Options, dir string) (reg *Registry, err error) {
 		return nil, err
 	}
 	reg.bin, reg.configPath = bin, configPath
-	if reg.proc, err = startProcess(bin, configPath, ln); err != nil {
+	if reg.proc, err = startProcess(bin, configPath, ln, reg.logFiles()); err != nil {
 		return nil, err
 	}
 	err = reg.proc.waitReady(reg.URL)
