@@ -164,6 +164,28 @@ $(BENCH_SYSTEM_TOOLS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends curl time jq
 
+# The release: k6 with this extension for every target, one archive each, and
+# their checksums. .github/workflows/release.yml runs these same targets for a
+# tag, with RELEASE_WITH set to the tagged module so k6 reports its version.
+DIST            ?= dist
+RELEASE_TARGETS ?= linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
+RELEASE_VERSION ?= $(shell git describe --tags --exact-match 2>/dev/null || echo dev)
+RELEASE_WITH    ?= $(MODULE)=.
+RELEASE_ENV      = XK6=$(XK6) K6_VERSION=$(K6_VERSION) RELEASE_VERSION=$(RELEASE_VERSION) RELEASE_WITH=$(RELEASE_WITH) DIST=$(DIST)
+
+.PHONY: release-build
+release-build: $(XK6) ## k6 with this extension for RELEASE_TARGETS (the six linux/windows/darwin x amd64/arm64) into dist/, archived, with checksums
+	$(RELEASE_ENV) scripts/release.sh build $(RELEASE_TARGETS)
+	$(RELEASE_ENV) scripts/release.sh checksums
+
+.PHONY: release-checksums
+release-checksums: ## The sha256 sums of the release archives in dist/
+	$(RELEASE_ENV) scripts/release.sh checksums
+
+.PHONY: release-notes
+release-notes: ## RELEASE_VERSION's section of CHANGELOG.md: the release's notes
+	@$(RELEASE_ENV) scripts/release.sh notes
+
 .PHONY: clean
-clean: ## Remove bin/
-	rm -rf $(BIN)
+clean: ## Remove bin/, dist/, site/ and node_modules/
+	rm -rf $(BIN) $(DIST) site node_modules
