@@ -17,6 +17,15 @@ DIST=${DIST:-dist}
 NAME=xk6-registry
 cd "$(dirname "$0")/.."
 
+# Where the module cache holds the k6 that xk6 built with: go.k6.io/k6/vN from v2 on.
+k6_module_dir() {
+  local major=${K6_VERSION#v}
+  major=${major%%.*}
+  local module=go.k6.io/k6
+  [ "$major" -ge 2 ] && module=$module/v$major
+  echo "$(go env GOMODCACHE)/$module@$K6_VERSION"
+}
+
 build() {
   : "${XK6:?XK6 is the xk6 binary}" "${K6_VERSION:?}" "${RELEASE_WITH:?}"
   local target os arch dir exe
@@ -31,6 +40,8 @@ build() {
     CGO_ENABLED=0 "$XK6" build --k6-version "$K6_VERSION" --os "$os" --arch "$arch" \
       --with "$RELEASE_WITH" --output "$DIST/$dir/$exe"
     cp LICENSE README.md CHANGELOG.md "$DIST/$dir/"
+    # The binary is a k6 build: k6's own license (AGPL-3.0) goes with it.
+    cp "$(k6_module_dir)/LICENSE.md" "$DIST/$dir/LICENSE-k6.md"
     if [ "$os" = "$(go env GOHOSTOS)" ] && [ "$arch" = "$(go env GOHOSTARCH)" ]; then
       # The one binary that runs here: it must carry the extension.
       local version
