@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A build farm: every build is a shared base plus a new top layer, pushed
 // to its own repository. Base layers are mounted from the base repository
 // the first time and skipped after (skipExisting), as docker push does;

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A CI fleet: jobs arrive at a steady rate, each pulling one of a few hot
 // multi-arch images for its runner's platform, as nodes pull from an index.
 //

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Pushes an image from a `docker save` tarball, the workflow people script
 // with curl today. Use your own: docker save app:1.0 -o app.tar, then
 //

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A registry filled as Harbor's performance tests fill it, then a mix of
 // the pulls, listings and pushes their tests time. HARBOR_SIZE picks one of
 // the dataset presets of goharbor/perf (scripts/config.js): ci is 10

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Metadata at scale: how a registry's listings slow down as what they list
 // grows. One VU seeds, with manifest-only pushes over one shared config and
 // layer, TAGS tags in one repository, REPOS repositories and REFERRERS

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Each VU is a Kubernetes node starting pods: it pulls several images at
 // once, as the kubelet does, some sharing a base image's layers, and
 // records the time until all are pulled.

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A pull-through cache under load, seen from both sides: each iteration
 // pushes a fresh image to the upstream, pulls it directly (the baseline),
 // then through the cache cold, warm by tag and warm by digest. setup()

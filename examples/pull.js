@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // setup() pushes one image; then many VUs pull it, each pull fetching the
 // manifest, the config and every layer, checked against their digests.
 //

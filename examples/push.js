@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Every iteration pushes a fresh image, as a build farm does: new layers
 // each time, so the registry receives and stores every byte.
 //

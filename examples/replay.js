@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Replays a registry's own traffic from a plan that `go run ./cmd/replay
 // plan` made of its log: setup() makes what existed before the trace, then
 // one VU per source client sends its requests at their original offsets

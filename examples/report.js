@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // One registry serving builds and deploys at once, the run `make report`
 // turns into an HTML report: VUs of the "push" scenario look up their
 // branch's build cache first (a tag not pushed yet: MANIFEST_UNKNOWN, as

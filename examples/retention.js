@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A retention job: list a repository's tags, keep the newest, delete the
 // rest by digest, as garbage collection and cleanup policies do. Each
 // iteration works on its own repository, filled first.

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Credentials from a k6 secret source instead of __ENV: k6 redacts secret
 // values from its logs, and they never sit in the process's environment.
 //

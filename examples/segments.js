@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A push-and-pull job of a fixed size, written to be split across k6
 // instances as the k6 operator splits it (--execution-segment): each
 // iteration's tag comes from exec.scenario.iterationInTest, unique across

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // A supply chain: push an image, attach a signature and an SBOM to it as
 // OCI artifacts whose subject is the image, then list its referrers, as
 // cosign, notation and SBOM tools do. On registries without the referrers

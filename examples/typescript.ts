@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // The push example in TypeScript: k6 runs .ts as it is, and strict tsc
 // checks it against index.d.ts (examples/tsconfig.json maps k6/x/registry
 // to it; make test-types runs tsc). Your own project: copy tsconfig.json,

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Chunked uploads of one blob size: POST, PATCHes of chunkSize with
 // Content-Range, PUT ?digest=. Compare chunk sizes by running it with
 // -e CHUNK_SIZE=1MiB and -e CHUNK_SIZE=16MiB.

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // zot's zb benchmark's default mix, without hand-written dice: 75% pulls
 // and 25% pushes (zb's "Pull 75% and Push 25%"), pulls of images sized
 // 20% 1 MiB, 70% 10 MiB, 10% 100 MiB (zb's "Pull Mixed 20% 1MB, 70% 10MB,

@@ -339,6 +339,9 @@ func referrers(t *testing.T, c *registry.Client, artifactType string) string {
 // TestInteroperabilityMatrix runs every workload on every kind of registry
 // and asserts each registry's outcome; MATRIX_OUT=file writes the table.
 func TestInteroperabilityMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long, three registries: not in -short")
+	}
 	t.Parallel()
 	var mu sync.Mutex
 	got := map[string]map[registrytest.Kind]string{}

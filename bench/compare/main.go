@@ -195,7 +195,7 @@ func runRow(ctx context.Context, s setup, r row, dir string) result {
 		return res
 	}
 	// Dirty pages from the row before would be written back during this one.
-	syscall.Sync()
+	syncDisks()
 	resultFile := filepath.Join(dir, "result.json")
 	env := append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BENCH_RESULT="+resultFile)
 	env = append(env, r.env...)

@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/xk6-registry/xk6-registry/internal/registrytest"
@@ -85,37 +83,6 @@ func nginxBin() string {
 		return "nginx"
 	}
 	return p
-}
-
-// machine describes where the run happened: CPU model, cores, memory, kernel.
-func machine() string {
-	model := "unknown CPU"
-	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(info), "\n") {
-			if name, ok := strings.CutPrefix(line, "model name"); ok {
-				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
-				break
-			}
-		}
-	}
-	var si syscall.Sysinfo_t
-	memGiB := 0.0
-	if syscall.Sysinfo(&si) == nil {
-		memGiB = float64(si.Totalram) * float64(si.Unit) / (1 << 30)
-	}
-	var uts syscall.Utsname
-	kernel := ""
-	if syscall.Uname(&uts) == nil {
-		var b []byte
-		for _, c := range uts.Release {
-			if c == 0 {
-				break
-			}
-			b = append(b, byte(c))
-		}
-		kernel = string(b)
-	}
-	return fmt.Sprintf("%s, %d cores, %.0f GiB RAM, Linux %s", model, runtime.NumCPU(), memGiB, kernel)
 }
 
 // imageBytes asks the registry for repo:tag's manifest and adds up its

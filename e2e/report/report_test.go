@@ -72,6 +72,9 @@ type tableWant struct {
 // and every registry panel must be there with data from the run; the same
 // data under k6's default layout must fail the same checks.
 func TestReportShowsTheRegistrysMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts k6 and a browser: not in -short")
+	}
 	t.Parallel()
 	chromium := tool(t, "CHROMIUM_BIN", "/usr/bin/chromium", "make tools installs Debian's")
 	k6 := tool(t, "K6_BIN", "../../bin/k6", "make build makes it")

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Memory of pushing a loaded tarball (make bench-memory): 20 VUs each push
 // the docker save IMAGE_TAR once, to a repository of its own. The tarball
 // is larger than load() bundles, so a local run streams its layers from

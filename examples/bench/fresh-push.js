@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Ramp-up of fresh pushes (make bench-memory): 500 VUs start at once, each
 // pushing one image of 2 x 64 MiB fresh layers, for 12 s. A load generator
 // that digests content before it sends any measures itself at ramp-up; this

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // The cost of load()'s gzip of a docker save (make bench-load-gzip):
 // MODE=compress: one VU reads the image's digest, which gzips its plain
 // tar layers once; it prints their compressed sizes, the disk they take.

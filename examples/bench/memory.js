@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Memory benchmark (make bench-memory): 20 VUs each push one 256 MiB layer
 // and pull it back verified. Blob bytes stream on both sides, so k6's peak
 // RSS stays a few buffers per VU above an idle k6.

@@ -1,3 +1,4 @@
+"use k6 with k6/x/registry";
 // Soak (make soak): SOAK_VUS VUs for SOAK_DURATION of mixed pulls and fresh
 // pushes with token auth. The first failed call aborts the test, so a soak
 // that ends by itself had no error. No thresholds, and scripts/soak.sh runs

@@ -25,6 +25,9 @@ func TestUnitHeadersAreThoseArchiveTarWrites(t *testing.T) {
 }
 
 func TestGridPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long, 65536 points: not in -short")
+	}
 	t.Parallel()
 	count := 0
 	for i := int64(0); i < 1<<16; i++ {

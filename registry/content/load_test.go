@@ -94,6 +94,9 @@ func fixtures(t testing.TB, img v1.Image) map[string]string {
 }
 
 func TestLoadEveryLayoutAndPushIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: not in -short")
+	}
 	t.Parallel()
 	reg := registrytest.Start(t, registrytest.Options{})
 	c, err := registry.New(registry.Config{URL: reg.URL})
