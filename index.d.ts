@@ -332,8 +332,9 @@ export class Client {
 
   // Async twins, named as k6 names its own (`http.asyncRequest`): each resolves to exactly what
   // its blocking call returns (a registry or network failure is `ok: false`, not a rejection); a
-  // script mistake throws at the call, before any promise exists. Awaited together, they run at
-  // once, each measured with the VU's tags as they were when it was called.
+  // script mistake in the arguments rejects the promise with the error the blocking call throws,
+  // as k6's own async calls do, and sends nothing. Awaited together, they run at once, each
+  // measured with the VU's tags as they were when it was called. In the init context they throw.
 
   /** {@link ping}, as a Promise. */
   asyncPing(): Promise<Result>;

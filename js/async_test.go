@@ -60,28 +60,44 @@ func TestAsyncTwinsResolveToTheBlockingResults(t *testing.T) {
 	assert.True(t, v.run(`pairs.pull[1].ok && pairs.push[1].ok && pairs.getManifest[1].manifest.layers.length === 2`).ToBoolean())
 }
 
-// A script's mistake throws at the async call, before any promise exists,
-// as it does at the blocking call.
-func TestAsyncMistakesThrowAtTheCall(t *testing.T) {
+// A script's mistake rejects the async twin's promise with the error the
+// blocking call throws, as k6's http.asyncRequest rejects on bad arguments;
+// nothing is sent either way.
+func TestAsyncMistakesRejectWithTheBlockingCallsError(t *testing.T) {
 	t.Parallel()
 	v := newVU(t)
 	v.start()
 	v.run(`const client = new registry.Client({ url: "http://127.0.0.1:1" }); const img = registry.generate({ layerSize: 4096 });`)
-	for code, want := range map[string]string{
-		`client.asyncPull("Team/App:1")`:                          `asyncPull: invalid reference`,
-		`client.asyncPull("team/app:1", { verfy: true })`:         `asyncPull: unknown option "verfy"`,
-		`client.asyncPull("team/app:1", { platform: "amd64" })`:   `platform "amd64"`,
-		`client.asyncPush("team/app:1", img, { upload: "bulk" })`: `must be one of monolithic, stream, chunked, post; got "bulk"`,
-		`client.asyncPutManifest("team/app:1", "[]")`:             "not an object",
-		`client.asyncGetBlob("team/app", "sha256:abc")`:           `invalid digest "sha256:abc"`,
-		`client.asyncMountBlob("team/app", img.digest, "Bad")`:    `repository name "Bad" is invalid`,
-		`client.asyncUploadStatus("")`:                            "want an upload location",
-		`client.asyncTags("Bad/Repo")`:                            `repository name "Bad/Repo" is invalid`,
+	for call, want := range map[string]string{
+		`pull("Team/App:1")`:                        `invalid reference`,
+		`pull("team/app:1", { verfy: true })`:       `unknown option "verfy"`,
+		`pull("team/app:1", { platform: "amd64" })`: `platform "amd64"`,
+		`pull(7)`: `the reference must be a string`,
+		`push("team/app:1", img, { upload: "bulk" })`:        `must be one of monolithic, stream, chunked, post; got "bulk"`,
+		`push("team/app:1", { digest: "x" })`:                `must come from registry.generate() or registry.load()`,
+		`putManifest("team/app:1", "[]")`:                    "not an object",
+		`getManifest("team/app:1", { accept: "a\r\nX: 1" })`: `option "accept"`,
+		`getBlob("team/app", "sha256:abc")`:                  `invalid digest "sha256:abc"`,
+		`mountBlob("team/app", img.digest, "Bad")`:           `repository name "Bad" is invalid`,
+		`uploadStatus("")`:                                   "want an upload location",
+		`tags("Bad/Repo")`:                                   `repository name "Bad/Repo" is invalid`,
+		`uploadLayer("team/app", "text")`:                    "must come from registry.blob()",
 	} {
-		err := v.runErr(code)
-		assert.Contains(t, err.Error(), want, code)
+		name, args, _ := strings.Cut(call, "(")
+		asyncName := "async" + strings.ToUpper(name[:1]) + name[1:]
+		thrown := v.run(`(() => { try { client.` + call + `; return "returned"; } catch (e) { return e.message; } })()`).String()
+		assert.True(t, strings.HasPrefix(thrown, name+": "), "%s: %s", call, thrown)
+		assert.Contains(t, thrown, want, call)
+		_, err := v.rt.RunOnEventLoop(`globalThis.rejected = undefined;
+			client.` + asyncName + `(` + args + `.then(() => { rejected = "resolved"; }, (e) => { rejected = e.message; });`)
+		require.NoError(t, err, "%s threw instead of rejecting", asyncName)
+		assert.Equal(t, asyncName+strings.TrimPrefix(thrown, name), v.run(`rejected`).String(), call)
 	}
 	assert.Empty(t, v.drain(), "a refused call sent a request")
+	// In the init context a network call throws, async or not, as k6's do.
+	init := newVU(t)
+	init.run(`const client = new registry.Client({ url: "http://127.0.0.1:1" });`)
+	assert.Contains(t, init.runErr(`client.asyncPull("team/app:1")`).Error(), "not allowed in the init context")
 }
 
 // Pulls awaited together run at the same time: the registry sees their

@@ -32,11 +32,37 @@ type outcome struct {
 // never touches the JS runtime.
 type work func(ctx context.Context) outcome
 
-// run makes a network call of the script. Blocking, it returns the result
-// object. Async, it first lets the call check its arguments (a mistake
-// throws here, before any promise exists, as the blocking call throws),
-// then moves the work to a goroutine of its own and returns a promise of
-// the same result object, settled on the event loop.
+// bind makes the JS function of a call, blocking or its async twin. A
+// network call in the init context throws, async or not, as k6's own do. A
+// mistake in the arguments throws from the blocking call; the async twin
+// rejects its promise with the same error, as k6's http.asyncRequest does.
+// Either way the call's work runs once, or not at all.
+func (c *Client) bind(name string, async bool, m method) func(sobek.FunctionCall) sobek.Value {
+	return func(call sobek.FunctionCall) sobek.Value {
+		rt := c.mi.vu.Runtime()
+		if c.mi.vu.State() == nil {
+			throw(rt, fmt.Errorf("client.%s: network calls are not allowed in the init context; make them in default(), setup() or teardown()", name))
+		}
+		w, err := m(name, call)
+		switch {
+		case err == nil:
+			return c.run(name, async, w)
+		case async:
+			promise, _, reject := rt.NewPromise()
+			if rerr := reject(rt.NewGoError(err)); rerr != nil {
+				throw(rt, rerr)
+			}
+			return rt.ToValue(promise)
+		}
+		throw(rt, err)
+		return nil
+	}
+}
+
+// run makes a network call of the script whose arguments are checked.
+// Blocking, it returns the result object. Async, it moves the work to a
+// goroutine of its own and returns a promise of the same result object,
+// settled on the event loop.
 func (c *Client) run(name string, async bool, w work) sobek.Value {
 	rt := c.mi.vu.Runtime()
 	if c.mi.vu.State() == nil {
@@ -50,12 +76,6 @@ func (c *Client) run(name string, async bool, w work) sobek.Value {
 			throw(rt, err)
 		}
 		return v
-	}
-	if o := w(registry.CheckOnly(ctx)); !errors.Is(o.err, registry.ErrChecked) {
-		var re *registry.Error
-		if !errors.As(o.err, &re) {
-			throw(rt, fmt.Errorf("%s: %w", name, o.err))
-		}
 	}
 	promise, resolve, reject := rt.NewPromise()
 	settle := c.mi.vu.RegisterCallback()

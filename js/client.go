@@ -24,9 +24,10 @@ type Client struct {
 	headerNames []string
 }
 
-// method is one network call of a Client: async says whether the script
-// called its async twin.
-type method func(call sobek.FunctionCall, async bool) sobek.Value
+// method is one network call of a Client: it reads the script's arguments
+// and checks them with the registry package's own checks, and returns the
+// call's work, or the script's mistake. It is named as the script called it.
+type method func(name string, call sobek.FunctionCall) (work, error)
 
 // newClient is the registry.Client constructor. It may run in the init
 // context: the first request goes out when a VU calls a method.
@@ -70,12 +71,10 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 		"cancelUpload":   c.cancelUpload,
 		"uploadStatus":   c.uploadStatus,
 	} {
-		blocking := func(call sobek.FunctionCall) sobek.Value { return m(call, false) }
-		async := func(call sobek.FunctionCall) sobek.Value { return m(call, true) }
-		if err := obj.Set(name, blocking); err != nil {
+		if err := obj.Set(name, c.bind(name, false, m)); err != nil {
 			throw(rt, err)
 		}
-		if err := obj.Set(asyncName(name), async); err != nil {
+		if err := obj.Set(asyncName(name), c.bind(asyncName(name), true, m)); err != nil {
 			throw(rt, err)
 		}
 	}
@@ -87,30 +86,27 @@ func asyncName(name string) string {
 	return "async" + string(name[0]-'a'+'A') + name[1:]
 }
 
-// callName is the name the script called: the async twin's when async.
-func callName(name string, async bool) string {
-	if async {
-		return asyncName(name)
-	}
-	return name
-}
 
-func (c *Client) ping(_ sobek.FunctionCall, async bool) sobek.Value {
-	return c.run(callName("ping", async), async, func(ctx context.Context) outcome {
+func (c *Client) ping(string, sobek.FunctionCall) (work, error) {
+	return func(ctx context.Context) outcome {
 		status, err := c.client.Ping(ctx)
 		return outcome{status: status, err: err}
-	})
+	}, nil
 }
 
-func (c *Client) pull(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("pull", async)
-	rt := c.mi.vu.Runtime()
-	ref := c.reference(name, call.Argument(0))
-	opts, err := parsePullOptions(rt, name, call.Argument(1))
+func (c *Client) pull(name string, call sobek.FunctionCall) (work, error) {
+	ref, err := stringArg(name, call.Argument(0), "reference", `"team/app:1.0"`)
 	if err != nil {
-		throw(rt, err)
+		return nil, err
 	}
-	return c.run(name, async, func(ctx context.Context) outcome {
+	opts, err := parsePullOptions(c.mi.vu.Runtime(), name, call.Argument(1))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckPull(ref, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		start := time.Now()
 		res, err := c.client.Pull(ctx, ref, opts)
 		if err == nil {
@@ -119,19 +115,26 @@ func (c *Client) pull(call sobek.FunctionCall, async bool) sobek.Value {
 		return outcome{status: res.Status, err: err, fields: map[string]any{
 			"ref": res.Ref, "digest": res.Digest, "mediaType": res.MediaType, "bytes": res.Bytes, "blobs": res.Blobs,
 		}}
-	})
+	}, nil
 }
 
-func (c *Client) push(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("push", async)
-	rt := c.mi.vu.Runtime()
-	ref := c.reference(name, call.Argument(0))
-	img := imageArg(rt, name, call.Argument(1))
-	opts, err := parsePushOptions(rt, name, call.Argument(2))
+func (c *Client) push(name string, call sobek.FunctionCall) (work, error) {
+	ref, err := stringArg(name, call.Argument(0), "reference", `"team/app:1.0"`)
 	if err != nil {
-		throw(rt, err)
+		return nil, err
 	}
-	return c.run(name, async, func(ctx context.Context) outcome {
+	img, err := imageArg(name, call.Argument(1))
+	if err != nil {
+		return nil, err
+	}
+	opts, err := parsePushOptions(c.mi.vu.Runtime(), name, call.Argument(2))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckPush(ref, img, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		start := time.Now()
 		res, err := c.client.Push(ctx, ref, img, opts)
 		if err == nil {
@@ -142,36 +145,41 @@ func (c *Client) push(call sobek.FunctionCall, async bool) sobek.Value {
 			"uploaded": res.Uploaded, "skipped": res.Skipped, "mounted": res.Mounted,
 			"fallbackTag": nullable(res.FallbackTag),
 		}}
-	})
+	}, nil
 }
 
-func (c *Client) uploadLayer(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("uploadLayer", async)
-	rt := c.mi.vu.Runtime()
-	repo, ok := call.Argument(0).Export().(string)
-	if !ok {
-		throw(rt, fmt.Errorf("%s: the repository must be a string such as \"team/app\", got %s", name, describe(call.Argument(0))))
-	}
-	blob := blobArg(rt, name, call.Argument(1))
-	opts, err := parseUploadOptions(rt, name, call.Argument(2))
+func (c *Client) uploadLayer(name string, call sobek.FunctionCall) (work, error) {
+	repo, err := stringArg(name, call.Argument(0), "repository", `"team/app"`)
 	if err != nil {
-		throw(rt, err)
+		return nil, err
 	}
-	return c.run(name, async, func(ctx context.Context) outcome {
+	blob, err := blobArg(name, call.Argument(1))
+	if err != nil {
+		return nil, err
+	}
+	opts, err := parseUploadOptions(c.mi.vu.Runtime(), name, call.Argument(2))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckUploadBlob(repo, blob, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.UploadBlob(ctx, repo, blob, opts)
 		return outcome{status: res.Status, err: err, sessions: true, fields: map[string]any{
 			"digest": res.Digest, "size": res.Size, "location": res.Location, "mounted": res.Mounted, "skipped": res.Skipped,
 		}}
-	})
+	}, nil
 }
 
-// reference reads a reference argument; the registry package checks it.
-func (c *Client) reference(call string, v sobek.Value) string {
-	ref, ok := v.Export().(string)
+// stringArg reads a string argument, what, refusing anything else with an
+// example of one.
+func stringArg(call string, v sobek.Value, what, example string) (string, error) {
+	s, ok := v.Export().(string)
 	if !ok {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: the reference must be a string such as \"team/app:1.0\", got %s", call, describe(v)))
+		return "", fmt.Errorf("%s: the %s must be a string such as %s, got %s", call, what, example, describe(v))
 	}
-	return ref
+	return s, nil
 }
 
 func milliseconds(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

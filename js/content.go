@@ -248,19 +248,17 @@ func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 }
 
 // imageArg takes back an Image the script got from generate or load.
-func imageArg(rt *sobek.Runtime, call string, v sobek.Value) *registry.Image {
+func imageArg(call string, v sobek.Value) (*registry.Image, error) {
 	if img, ok := v.Export().(*imageObject); ok {
-		return img.image
+		return img.image, nil
 	}
-	throw(rt, fmt.Errorf("%s: the image must come from registry.generate() or registry.load(), got %s", call, describe(v)))
-	return nil
+	return nil, fmt.Errorf("%s: the image must come from registry.generate() or registry.load(), got %s", call, describe(v))
 }
 
 // blobArg takes back a Blob the script got from registry.blob.
-func blobArg(rt *sobek.Runtime, call string, v sobek.Value) registry.BlobSource {
+func blobArg(call string, v sobek.Value) (registry.BlobSource, error) {
 	if b, ok := v.Export().(*blobObject); ok {
-		return b.blob
+		return b.blob, nil
 	}
-	throw(rt, fmt.Errorf("%s: the blob must come from registry.blob(), got %s", call, describe(v)))
-	return nil
+	return nil, fmt.Errorf("%s: the blob must come from registry.blob(), got %s", call, describe(v))
 }

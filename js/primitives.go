@@ -16,11 +16,12 @@ import (
 // registry_op, returning { ok, status, error, retries, ... } like pull and
 // push, and each has its async twin.
 
-func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("getManifest", async)
-	rt := c.mi.vu.Runtime()
-	ref := c.reference(name, call.Argument(0))
-	r := newOptionReader(rt, name, call.Argument(1), "accept")
+func (c *Client) getManifest(name string, call sobek.FunctionCall) (work, error) {
+	ref, err := stringArg(name, call.Argument(0), "reference", `"team/app:1.0"`)
+	if err != nil {
+		return nil, err
+	}
+	r := newOptionReader(c.mi.vu.Runtime(), name, call.Argument(1), "accept")
 	var accept []string
 	if v := r.get("accept"); v != nil {
 		if s, ok := v.Export().(string); ok {
@@ -30,9 +31,12 @@ func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
 		}
 	}
 	if r.err != nil {
-		throw(rt, r.err)
+		return nil, r.err
 	}
-	return c.run(name, async, func(ctx context.Context) outcome {
+	if err := registry.CheckGetManifest(ref, accept); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.GetManifest(ctx, ref, accept)
 		// Checked here, off the event loop: a body that is not a JSON object
 		// is no manifest object; null, as before.
@@ -46,37 +50,61 @@ func (c *Client) getManifest(call sobek.FunctionCall, async bool) sobek.Value {
 				}
 			},
 		}
-	})
+	}, nil
 }
 
-func (c *Client) headManifest(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("headManifest", async)
-	ref := c.reference(name, call.Argument(0))
-	return c.run(name, async, func(ctx context.Context) outcome {
+func (c *Client) headManifest(name string, call sobek.FunctionCall) (work, error) {
+	ref, err := c.manifestRef(name, call.Argument(0))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.HeadManifest(ctx, ref)
 		return outcome{status: res.Status, err: err, fields: map[string]any{
 			"digest": res.Digest, "mediaType": res.MediaType, "size": res.Size, "namespace": res.Namespace,
 		}}
-	})
+	}, nil
 }
 
-func (c *Client) putManifest(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("putManifest", async)
+// manifestRef reads and checks the reference of a manifest call.
+func (c *Client) manifestRef(name string, v sobek.Value) (string, error) {
+	ref, err := stringArg(name, v, "reference", `"team/app:1.0"`)
+	if err == nil {
+		if err = registry.CheckReference(ref); err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return ref, err
+}
+
+func (c *Client) putManifest(name string, call sobek.FunctionCall) (work, error) {
 	rt := c.mi.vu.Runtime()
-	ref := c.reference(name, call.Argument(0))
-	body := manifestBytes(rt, name, call.Argument(1))
-	opts := parsePutManifestOptions(rt, name, call.Argument(2))
-	return c.run(name, async, func(ctx context.Context) outcome {
+	ref, err := stringArg(name, call.Argument(0), "reference", `"team/app:1.0"`)
+	if err != nil {
+		return nil, err
+	}
+	body, err := manifestBytes(rt, name, call.Argument(1))
+	if err != nil {
+		return nil, err
+	}
+	opts, err := parsePutManifestOptions(rt, name, call.Argument(2))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckPutManifest(ref, body, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.PutManifest(ctx, ref, body, opts)
 		return outcome{status: res.Status, err: err, fields: map[string]any{
 			"digest": res.Digest, "location": res.Location, "tags": res.Tags, "tagFallback": res.TagFallback,
 		}}
-	})
+	}, nil
 }
 
-// parsePutManifestOptions reads { mediaType, tags, tagMode }, throwing at
-// a mistake; the registry package checks the tags.
-func parsePutManifestOptions(rt *sobek.Runtime, call string, v sobek.Value) registry.PutManifestOptions {
+// parsePutManifestOptions reads { mediaType, tags, tagMode }; the registry
+// package checks them.
+func parsePutManifestOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry.PutManifestOptions, error) {
 	r := newOptionReader(rt, call, v, "mediaType", "tags", "tagMode")
 	var o registry.PutManifestOptions
 	r.string("mediaType", &o.MediaType)
@@ -84,89 +112,88 @@ func parsePutManifestOptions(rt *sobek.Runtime, call string, v sobek.Value) regi
 	mode := string(o.TagMode)
 	r.string("tagMode", &mode)
 	o.TagMode = registry.TagMode(mode)
-	if r.err == nil {
-		if err := o.Validate(); err != nil {
-			r.err = fmt.Errorf("%s: %w", call, err)
-		}
-	}
-	if r.err != nil {
-		throw(rt, r.err)
-	}
-	return o
+	return o, r.err
 }
 
-// stringOption reads an options object whose one option is a string,
-// throwing at a mistake.
-func stringOption(rt *sobek.Runtime, call string, v sobek.Value, key string) string {
+// stringOption reads an options object whose one option is a string.
+func stringOption(rt *sobek.Runtime, call string, v sobek.Value, key string) (string, error) {
 	r := newOptionReader(rt, call, v, key)
 	var s string
 	r.string(key, &s)
-	if r.err != nil {
-		throw(rt, r.err)
-	}
-	return s
+	return s, r.err
 }
 
 // manifestBytes takes a manifest as a string, sent as is, or an object,
 // serialised by the runtime's own JSON.stringify so key order is kept.
-func manifestBytes(rt *sobek.Runtime, call string, v sobek.Value) []byte {
+func manifestBytes(rt *sobek.Runtime, call string, v sobek.Value) ([]byte, error) {
 	if s, ok := v.Export().(string); ok {
-		return []byte(s)
+		return []byte(s), nil
 	}
 	obj, ok := v.(*sobek.Object)
 	if !ok || isMissing(v) {
-		throw(rt, fmt.Errorf("%s: the manifest must be an object or a JSON string, got %s", call, describe(v)))
+		return nil, fmt.Errorf("%s: the manifest must be an object or a JSON string, got %s", call, describe(v))
 	}
 	stringify, _ := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	s, err := stringify(sobek.Undefined(), obj)
 	if err != nil {
-		throw(rt, fmt.Errorf("%s: %w", call, err))
+		return nil, fmt.Errorf("%s: %w", call, err)
 	}
-	return []byte(s.String())
+	return []byte(s.String()), nil
 }
 
-func (c *Client) deleteManifest(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("deleteManifest", async)
-	return c.statusOnly(name, async, c.reference(name, call.Argument(0)), c.client.DeleteManifest)
+func (c *Client) deleteManifest(name string, call sobek.FunctionCall) (work, error) {
+	ref, err := c.manifestRef(name, call.Argument(0))
+	if err != nil {
+		return nil, err
+	}
+	return statusOnly(ref, c.client.DeleteManifest), nil
 }
 
-// statusOnly runs a call of one argument whose answer is a status alone.
-func (c *Client) statusOnly(name string, async bool, arg string, call func(context.Context, string) (int, error)) sobek.Value {
-	return c.run(name, async, func(ctx context.Context) outcome {
+// statusOnly is the work of a call of one argument whose answer is a
+// status alone.
+func statusOnly(arg string, call func(context.Context, string) (int, error)) work {
+	return func(ctx context.Context) outcome {
 		status, err := call(ctx, arg)
 		return outcome{status: status, err: err}
-	})
+	}
 }
 
-// repoDigest reads the (repository, digest) arguments of blob calls.
-func (c *Client) repoDigest(call string, args sobek.FunctionCall) (string, string) {
-	rt := c.mi.vu.Runtime()
-	repo, ok := args.Argument(0).Export().(string)
-	if !ok {
-		throw(rt, fmt.Errorf("%s: the repository must be a string such as \"team/app\", got %s", call, describe(args.Argument(0))))
+// repoDigest reads and checks the (repository, digest) arguments of blob
+// calls.
+func repoDigest(name string, args sobek.FunctionCall) (string, string, error) {
+	repo, err := stringArg(name, args.Argument(0), "repository", `"team/app"`)
+	if err != nil {
+		return "", "", err
 	}
-	d, ok := args.Argument(1).Export().(string)
-	if !ok {
-		throw(rt, fmt.Errorf("%s: the digest must be a string such as \"sha256:...\", got %s", call, describe(args.Argument(1))))
+	d, err := stringArg(name, args.Argument(1), "digest", `"sha256:..."`)
+	if err != nil {
+		return "", "", err
 	}
-	return repo, d
+	if err := registry.CheckBlob(repo, d); err != nil {
+		return "", "", fmt.Errorf("%s: %w", name, err)
+	}
+	return repo, d, nil
 }
 
-func (c *Client) getBlob(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("getBlob", async)
-	rt := c.mi.vu.Runtime()
-	repo, d := c.repoDigest(name, call)
-	r := newOptionReader(rt, name, call.Argument(2), "verify", "range")
+func (c *Client) getBlob(name string, call sobek.FunctionCall) (work, error) {
+	repo, d, err := repoDigest(name, call)
+	if err != nil {
+		return nil, err
+	}
+	r := newOptionReader(c.mi.vu.Runtime(), name, call.Argument(2), "verify", "range")
 	opts := registry.GetBlobOptions{Verify: true}
 	r.bool("verify", &opts.Verify)
 	opts.Range = readRange(r)
 	if r.err != nil {
-		throw(rt, r.err)
+		return nil, r.err
 	}
-	return c.run(name, async, func(ctx context.Context) outcome {
+	if err := registry.CheckGetBlob(repo, d, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.GetBlob(ctx, repo, d, opts)
 		return outcome{status: res.Status, err: err, fields: map[string]any{"bytes": res.Bytes}}
-	})
+	}, nil
 }
 
 // readRange reads "range": [start, end] of whole numbers; the registry
@@ -202,69 +229,85 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-func (c *Client) headBlob(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("headBlob", async)
-	repo, d := c.repoDigest(name, call)
-	return c.run(name, async, func(ctx context.Context) outcome {
+func (c *Client) headBlob(name string, call sobek.FunctionCall) (work, error) {
+	repo, d, err := repoDigest(name, call)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.HeadBlob(ctx, repo, d)
 		return outcome{status: res.Status, err: err, fields: map[string]any{"size": res.Size}}
-	})
+	}, nil
 }
 
-func (c *Client) deleteBlob(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("deleteBlob", async)
-	repo, d := c.repoDigest(name, call)
-	return c.run(name, async, func(ctx context.Context) outcome {
+func (c *Client) deleteBlob(name string, call sobek.FunctionCall) (work, error) {
+	repo, d, err := repoDigest(name, call)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) outcome {
 		status, err := c.client.DeleteBlob(ctx, repo, d)
 		return outcome{status: status, err: err}
-	})
+	}, nil
 }
 
-func (c *Client) mountBlob(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("mountBlob", async)
-	repo, d := c.repoDigest(name, call)
-	from, ok := call.Argument(2).Export().(string)
-	if !ok {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: the repository to mount from must be a string, got %s", name, describe(call.Argument(2))))
+func (c *Client) mountBlob(name string, call sobek.FunctionCall) (work, error) {
+	repo, d, err := repoDigest(name, call)
+	if err != nil {
+		return nil, err
 	}
-	return c.run(name, async, func(ctx context.Context) outcome {
+	from, err := stringArg(name, call.Argument(2), "repository to mount from", `"team/base"`)
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckMountBlob(repo, d, from); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.MountBlob(ctx, repo, d, from)
 		return outcome{status: res.Status, err: err, sessions: true, fields: map[string]any{"mounted": res.Mounted, "location": res.Location}}
-	})
+	}, nil
 }
 
-func (c *Client) listOptions(call string, v sobek.Value) registry.ListOptions {
+func (c *Client) listOptions(call string, v sobek.Value) (registry.ListOptions, error) {
 	r := newOptionReader(c.mi.vu.Runtime(), call, v, "n", "last", "all")
 	var o registry.ListOptions
 	r.int("n", 0, 1_000_000, &o.N)
 	r.string("last", &o.Last)
 	r.bool("all", &o.All)
-	if r.err != nil {
-		throw(c.mi.vu.Runtime(), r.err)
-	}
-	return o
+	return o, r.err
 }
 
-func (c *Client) listTags(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("tags", async)
-	repo, ok := call.Argument(0).Export().(string)
-	if !ok {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: the repository must be a string, got %s", name, describe(call.Argument(0))))
+func (c *Client) listTags(name string, call sobek.FunctionCall) (work, error) {
+	repo, err := stringArg(name, call.Argument(0), "repository", `"team/app"`)
+	if err != nil {
+		return nil, err
 	}
-	opts := c.listOptions(name, call.Argument(1))
-	return c.run(name, async, func(ctx context.Context) outcome {
+	opts, err := c.listOptions(name, call.Argument(1))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckTags(repo, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.Tags(ctx, repo, opts)
 		return outcome{status: res.Status, err: err, fields: map[string]any{"tags": res.Items, "next": nullable(res.Next), "pages": res.Pages}}
-	})
+	}, nil
 }
 
-func (c *Client) catalog(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("catalog", async)
-	opts := c.listOptions(name, call.Argument(0))
-	return c.run(name, async, func(ctx context.Context) outcome {
+func (c *Client) catalog(name string, call sobek.FunctionCall) (work, error) {
+	opts, err := c.listOptions(name, call.Argument(0))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckCatalog(opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.Catalog(ctx, opts)
 		return outcome{status: res.Status, err: err, fields: map[string]any{"repositories": res.Items, "next": nullable(res.Next), "pages": res.Pages}}
-	})
+	}, nil
 }
 
 func nullable(s string) any {
@@ -274,12 +317,16 @@ func nullable(s string) any {
 	return s
 }
 
-func (c *Client) referrers(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("referrers", async)
-	rt := c.mi.vu.Runtime()
-	repo, d := c.repoDigest(name, call)
-	artifactType := stringOption(rt, name, call.Argument(2), "artifactType")
-	return c.run(name, async, func(ctx context.Context) outcome {
+func (c *Client) referrers(name string, call sobek.FunctionCall) (work, error) {
+	repo, d, err := repoDigest(name, call)
+	if err != nil {
+		return nil, err
+	}
+	artifactType, err := stringOption(c.mi.vu.Runtime(), name, call.Argument(2), "artifactType")
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.Referrers(ctx, repo, d, artifactType)
 		// Plain maps, so scripts see the descriptors' JSON field names.
 		var manifests any = []any{}
@@ -289,29 +336,38 @@ func (c *Client) referrers(call sobek.FunctionCall, async bool) sobek.Value {
 		return outcome{status: res.Status, err: err, fields: map[string]any{
 			"manifests": manifests, "filtered": res.Filtered, "fallback": res.Fallback,
 		}}
-	})
+	}, nil
 }
 
-func (c *Client) location(call string, v sobek.Value) string {
+// location reads and checks the upload location of a session call.
+func (c *Client) location(name string, v sobek.Value) (string, error) {
 	loc, ok := v.Export().(string)
 	if !ok || loc == "" {
-		throw(c.mi.vu.Runtime(), fmt.Errorf("%s: want an upload location (a URL the registry gave), got %s", call, describe(v)))
+		return "", fmt.Errorf("%s: want an upload location (a URL the registry gave), got %s", name, describe(v))
 	}
-	return loc
+	if err := c.client.CheckLocation(loc); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return loc, nil
 }
 
-func (c *Client) cancelUpload(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("cancelUpload", async)
-	return c.statusOnly(name, async, c.location(name, call.Argument(0)), c.client.CancelUpload)
+func (c *Client) cancelUpload(name string, call sobek.FunctionCall) (work, error) {
+	loc, err := c.location(name, call.Argument(0))
+	if err != nil {
+		return nil, err
+	}
+	return statusOnly(loc, c.client.CancelUpload), nil
 }
 
-func (c *Client) uploadStatus(call sobek.FunctionCall, async bool) sobek.Value {
-	name := callName("uploadStatus", async)
-	loc := c.location(name, call.Argument(0))
-	return c.run(name, async, func(ctx context.Context) outcome {
+func (c *Client) uploadStatus(name string, call sobek.FunctionCall) (work, error) {
+	loc, err := c.location(name, call.Argument(0))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) outcome {
 		res, err := c.client.UploadStatus(ctx, loc)
 		return outcome{status: res.Status, err: err, fields: map[string]any{"offset": res.Offset, "location": res.Location}}
-	})
+	}, nil
 }
 
 // isJSONObject tells whether body is one JSON object.

@@ -132,6 +132,7 @@ func (mi *ModuleInstance) newServerMetrics(call sobek.ConstructorCall) *sobek.Ob
 		recorder: &Client{mi: mi, tags: o.tags},
 		timeout:  o.timeout,
 	}
+	sm.transport = &measuringTransport{client: sm.recorder}
 	obj := rt.NewObject()
 	if err := obj.Set("scrape", sm.scrape); err != nil {
 		throw(rt, err)
@@ -143,7 +144,9 @@ type serverMetrics struct {
 	scraper  *servermetrics.Scraper
 	url      string
 	recorder *Client
-	timeout  time.Duration
+	// transport is kept: it holds the connection every scrape reuses.
+	transport *measuringTransport
+	timeout   time.Duration
 }
 
 // scrape GETs the metrics and records their changes as k6 samples.
@@ -151,7 +154,7 @@ func (sm *serverMetrics) scrape(sobek.FunctionCall) sobek.Value {
 	c := sm.recorder
 	return c.run("scrape", false, func(ctx context.Context) outcome {
 		rctx := registry.WithRequestInfo(ctx, &registry.RequestInfo{Op: registry.OpServerMetrics, Name: servermetrics.Where(sm.url)})
-		client := &http.Client{Transport: &measuringTransport{client: c}, Timeout: sm.timeout}
+		client := &http.Client{Transport: sm.transport, Timeout: sm.timeout}
 		res, status, err := sm.scraper.Scrape(rctx, client, sm.url)
 		if err != nil {
 			return outcome{status: status, err: err}

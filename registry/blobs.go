@@ -42,11 +42,8 @@ func (o GetBlobOptions) Validate() error {
 // GetBlob streams a blob, or a range of it, and drops it.
 func (c *Client) GetBlob(ctx context.Context, repo, dgst string, opts GetBlobOptions) (*BlobResult, error) {
 	res := &BlobResult{}
-	d, err := blobArgs(repo, dgst)
+	d, err := getBlobArgs(repo, dgst, opts)
 	if err != nil {
-		return res, err
-	}
-	if err := opts.Validate(); err != nil {
 		return res, err
 	}
 	res.Bytes, res.Status, err = c.fetchBlob(ctx, repo, d, blobFetch{
@@ -73,17 +70,6 @@ func (c *Client) DeleteBlob(ctx context.Context, repo, dgst string) (int, error)
 		return 0, err
 	}
 	return c.deleteResource(ctx, OpBlobDelete, repo, c.blobRoute(repo, d))
-}
-
-func blobArgs(repo, dgst string) (digest.Digest, error) {
-	if err := ValidateRepository(repo); err != nil {
-		return "", err
-	}
-	d, err := digest.Parse(dgst)
-	if err != nil {
-		return "", fmt.Errorf("invalid digest %s: %w", echo(dgst), err)
-	}
-	return d, nil
 }
 
 // headBlob sends HEAD for a blob and returns whether it exists, the status

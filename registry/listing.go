@@ -18,6 +18,14 @@ type ListOptions struct {
 	All  bool   // follow Link headers to the end
 }
 
+// Validate checks the options, naming what is wrong.
+func (o ListOptions) Validate() error {
+	if o.N < 0 {
+		return fmt.Errorf(`option "n" must not be negative; got %d`, o.N)
+	}
+	return nil
+}
+
 // ListResult is one page, or with All every page, of a list.
 type ListResult struct {
 	Status int
@@ -43,7 +51,7 @@ const maxListBody = 16 << 20
 
 // Tags lists repo's tags.
 func (c *Client) Tags(ctx context.Context, repo string, opts ListOptions) (*ListResult, error) {
-	if err := ValidateRepository(repo); err != nil {
+	if err := CheckTags(repo, opts); err != nil {
 		return &ListResult{}, err
 	}
 	return c.list(ctx, OpTags, c.tagsRoute(repo, opts.N, opts.Last), []string{auth.PullScope(repo)}, "tags", opts)
@@ -51,14 +59,14 @@ func (c *Client) Tags(ctx context.Context, repo string, opts ListOptions) (*List
 
 // Catalog lists the registry's repositories.
 func (c *Client) Catalog(ctx context.Context, opts ListOptions) (*ListResult, error) {
+	if err := CheckCatalog(opts); err != nil {
+		return &ListResult{}, err
+	}
 	return c.list(ctx, OpCatalog, c.catalogRoute(opts.N, opts.Last), []string{auth.CatalogScope}, "repositories", opts)
 }
 
 func (c *Client) list(ctx context.Context, op string, rt route, scopes []string, field string, opts ListOptions) (*ListResult, error) {
 	res := &ListResult{Items: []string{}}
-	if opts.N < 0 {
-		return res, fmt.Errorf("%s: n %d is negative", op, opts.N)
-	}
 	visited := map[string]bool{rt.url.String(): true}
 	var read int64
 	for {

@@ -49,11 +49,8 @@ type ManifestResult struct {
 // overrides the media types asked for; nil asks for every image type.
 func (c *Client) GetManifest(ctx context.Context, ref string, accept []string) (*ManifestResult, error) {
 	res := &ManifestResult{}
-	r, err := ParseReference(ref)
+	r, err := getManifestArgs(ref, accept)
 	if err != nil {
-		return res, err
-	}
-	if err := validateAccept(accept); err != nil {
 		return res, err
 	}
 	m, err := c.fetchManifest(ctx, r.Repository, r.Identifier(), accept, []string{auth.PullScope(r.Repository)})
@@ -162,29 +159,11 @@ func (o PutManifestOptions) Validate() error {
 // field says; with opts.Tags, under those tags too.
 func (c *Client) PutManifest(ctx context.Context, ref string, body []byte, opts PutManifestOptions) (*ManifestResult, error) {
 	res := &ManifestResult{}
-	r, err := ParseReference(ref)
+	args, err := putManifestArgs(ref, body, opts)
 	if err != nil {
 		return res, err
 	}
-	if err := opts.Validate(); err != nil {
-		return res, fmt.Errorf("put manifest %s: %w", ref, err)
-	}
-	if len(opts.Tags) > 0 && r.Digest == "" {
-		return res, fmt.Errorf("put manifest %s: with tags, name the manifest by digest (repository@sha256:...)", ref)
-	}
-	mediaType := opts.MediaType
-	if mediaType == "" {
-		if mediaType, err = mediaTypeField(body); err != nil {
-			return res, fmt.Errorf("put manifest %s: %w", ref, err)
-		}
-	}
-	if err := checkManifestSize(body); err != nil {
-		return res, fmt.Errorf("put manifest %s: %w", ref, err)
-	}
-	d := digest.FromBytes(body)
-	if r.Digest != "" && r.Digest != d {
-		return res, fmt.Errorf("put manifest %s: the manifest's digest is %s", ref, d)
-	}
+	r, mediaType, d := args.ref, args.mediaType, args.digest
 	scopes := []string{auth.PushScope(r.Repository)}
 	tagMode := cmp.Or(opts.TagMode, TagsAuto)
 	var query []string

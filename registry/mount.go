@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -21,12 +20,9 @@ type MountResult struct {
 // Mounted is false.
 func (c *Client) MountBlob(ctx context.Context, repo, dgst, from string) (*MountResult, error) {
 	res := &MountResult{}
-	d, err := blobArgs(repo, dgst)
+	d, err := mountArgs(repo, dgst, from)
 	if err != nil {
 		return res, err
-	}
-	if err := ValidateRepository(from); err != nil {
-		return res, fmt.Errorf("mount from: %w", err)
 	}
 	scopes := uploadScopes(repo, from)
 	m, err := c.mountBlob(ctx, repo, d, from, scopes)

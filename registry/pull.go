@@ -70,11 +70,8 @@ type PullResult struct {
 // discarding it. The result is never nil; on error it holds what was done.
 func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*PullResult, error) {
 	res := &PullResult{Ref: ref}
-	r, err := ParseReference(ref)
+	r, err := pullArgs(ref, opts)
 	if err != nil {
-		return res, err
-	}
-	if err := opts.Validate(); err != nil {
 		return res, err
 	}
 	scopes := []string{auth.PullScope(r.Repository)}

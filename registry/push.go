@@ -45,25 +45,13 @@ type PushResult struct {
 // on error it holds what was done.
 func (c *Client) Push(ctx context.Context, ref string, img *Image, opts PushOptions) (*PushResult, error) {
 	res := &PushResult{Ref: ref}
-	r, err := ParseReference(ref)
+	r, err := pushArgs(ref, img, opts)
 	if err != nil {
-		return res, err
-	}
-	if err := checkImage(ref, img, 0); err != nil {
-		return res, err
-	}
-	if err := opts.Validate(); err != nil {
 		return res, err
 	}
 	opts.UploadOptions = opts.withDefaults()
 	// A generated image's manifest is built from its layers' digests here,
-	// under the push's context, unless the script asked for them before. A
-	// check-only call checks a manifest already known, and builds none.
-	if !manifestsKnown(img) {
-		if err := checked(ctx); err != nil {
-			return res, err
-		}
-	}
+	// under the push's context, unless the script asked for them before.
 	manifests, err := manifestsOf(ctx, ref, img)
 	if err != nil {
 		return res, err
@@ -111,16 +99,6 @@ func checkImage(ref string, img *Image, depth int) error {
 	return nil
 }
 
-// manifestsKnown tells whether the manifests of an image and of an
-// index's images are there without building.
-func manifestsKnown(img *Image) bool {
-	for _, child := range img.Manifests {
-		if !manifestsKnown(child) {
-			return false
-		}
-	}
-	return img.manifest.Ready()
-}
 
 // manifestsOf gets the manifest bytes of an image and of an index's images,
 // refusing any that is empty or too large to send.

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,9 +57,6 @@ type bodySource func(attempt int) (io.ReadCloser, error)
 // here. The caller must close the body. A call that has ended (it failed
 // elsewhere, or the test is over) starts no request.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
-	if err := checked(ctx); err != nil {
-		return nil, err
-	}
 	if r.tries == nil {
 		r.tries = &tries{}
 	}
@@ -265,28 +261,4 @@ func expect(resp *http.Response, op string, wanted ...int) error {
 	err := responseError(op, resp)
 	closeBody(resp)
 	return err
-}
-
-// ErrChecked is what a call made with a CheckOnly context returns when its
-// arguments are good: it stopped before its first request.
-var ErrChecked = errors.New("arguments checked; no request sent")
-
-type checkOnlyKey struct{}
-
-// CheckOnly returns a context in which a call checks its arguments, as it
-// always does first, and stops before its first request with ErrChecked.
-// A caller that must refuse a mistake before starting the call elsewhere
-// (the k6 binding, before a promise exists) learns it from the call itself.
-func CheckOnly(ctx context.Context) context.Context {
-	return context.WithValue(ctx, checkOnlyKey{}, true)
-}
-
-// checked is ErrChecked in a CheckOnly context. A call whose next step is
-// work over content (digesting a generated blob) asks it before that step,
-// so the check stays as quick as its arguments are.
-func checked(ctx context.Context) error {
-	if ctx.Value(checkOnlyKey{}) != nil {
-		return ErrChecked
-	}
-	return nil
 }

@@ -82,16 +82,7 @@ type UploadResult struct {
 // it holds what was done.
 func (c *Client) UploadBlob(ctx context.Context, repo string, blob BlobSource, opts UploadOptions) (*UploadResult, error) {
 	res := &UploadResult{}
-	if err := ValidateRepository(repo); err != nil {
-		return res, err
-	}
-	if blob == nil {
-		return res, fmt.Errorf("upload to %s: no blob", repo)
-	}
-	if err := opts.Validate(); err != nil {
-		return res, err
-	}
-	if err := checked(ctx); err != nil {
+	if err := CheckUploadBlob(repo, blob, opts); err != nil {
 		return res, err
 	}
 	desc, err := blob.Descriptor(ctx)
