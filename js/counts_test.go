@@ -1,7 +1,11 @@
 package js_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -96,4 +100,37 @@ func assertNoSessionLeft(t *testing.T, reg *registrytest.Registry) {
 	n, err := reg.AllOpenUploads()
 	require.NoError(t, err)
 	assert.Zero(t, n, "upload sessions left on the registry")
+}
+
+// A registry that invents a new error code for every answer makes no new
+// tag value: registry_error_code is OTHER for any code not in the known
+// set, and error_code, on every sample, is k6's number. The full code stays
+// in the result.
+func TestTagValuesStayBoundedWhateverTheRegistrySends(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"errors":[{"code":"INVENTED_%d_%s","message":"m"}]}`, n.Add(1), strings.Repeat("X", 2048))
+	}))
+	t.Cleanup(srv.Close)
+	v := newVU(t)
+	v.run(`const client = new registry.Client({ url: "` + srv.URL + `" });`)
+	v.start()
+	got := v.run(`const codes = []; for (let i = 0; i < 50; i++) codes.push(client.ping().error.code); codes[49].slice(0, 12)`).String()
+	assert.Equal(t, "INVENTED_50_", got, "the result keeps the code as sent")
+	values := map[string]map[string]bool{}
+	for _, s := range v.drain() {
+		for _, tag := range []string{"registry_error_code", "error_code"} {
+			if val, ok := s.Tags.Get(tag); ok {
+				if values[tag] == nil {
+					values[tag] = map[string]bool{}
+				}
+				values[tag][val] = true
+			}
+		}
+	}
+	assert.Equal(t, map[string]bool{"OTHER": true}, values["registry_error_code"])
+	assert.Equal(t, map[string]bool{"1400": true}, values["error_code"], "k6's number, on http_reqs and registry_errors alike")
 }
