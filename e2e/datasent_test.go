@@ -16,11 +16,16 @@ import (
 // The extension's requests go through k6's counted connections whatever
 // HTTP version it speaks: data_sent and data_received are exactly the
 // bytes that crossed the network each way, counted below TLS by a proxy,
-// for every upload mode, over HTTP/1.1 and HTTP/2, plain and TLS.
+// for every upload mode, over HTTP/1.1 and HTTP/2, plain and TLS, for
+// generated content and for a docker save's layers, which go by sendfile
+// over plain http.
 func TestDataSentIsWhatCrossedTheNetwork(t *testing.T) {
 	t.Parallel()
 	script, err := filepath.Abs("testdata/data-sent.js")
 	require.NoError(t, err)
+	// Layers of MiBs: the bytes past net/http's first buffer go by sendfile.
+	tar := filepath.Join(t.TempDir(), "save.tar")
+	writeLegacySave(t, tar)
 	for _, tc := range []struct {
 		name, version, proto string
 		tls                  bool
@@ -40,7 +45,8 @@ func TestDataSentIsWhatCrossedTheNetwork(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "out.json")
 			cmd := exec.Command(k6Binary(t), "run", "--no-color", "--quiet", "--out", "json="+out, script)
-			cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "REGISTRY_URL="+scheme+counter.Host, "HTTP_VERSION="+tc.version)
+			cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "REGISTRY_URL="+scheme+counter.Host, "HTTP_VERSION="+tc.version,
+				"TAR="+tar)
 			combined, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", combined)
 			sent, received, err := counter.Totals(10 * time.Second)

@@ -86,7 +86,6 @@ func asyncName(name string) string {
 	return "async" + string(name[0]-'a'+'A') + name[1:]
 }
 
-
 func (c *Client) ping(string, sobek.FunctionCall) (work, error) {
 	return func(ctx context.Context) outcome {
 		status, err := c.client.Ping(ctx)

@@ -100,6 +100,9 @@ func (v *vuTransports) of(state *lib.State) http.RoundTripper {
 			own := k6Transport.Clone()
 			own.ExpectContinueTimeout = expectContinueTimeout
 			own.WriteBufferSize, own.ReadBufferSize = transferBufferSize, transferBufferSize
+			if own.DialContext != nil {
+				own.DialContext = withBodyConns(own.DialContext)
+			}
 			if v.httpVersion != "" {
 				// HTTP/2 only by ALPN, over TLS: registries do not speak h2c.
 				p := new(http.Protocols)

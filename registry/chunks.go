@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 )
 
 // maxRangeRecoveries bounds how often one upload asks the session where to
@@ -101,8 +102,25 @@ func (r *resumableReader) chunk(offset, size int64) bodySource {
 		if err := r.seek(offset); err != nil {
 			return nil, err
 		}
-		return io.NopCloser(io.LimitReader(positionReader{r}, size)), nil
+		return &chunkReader{LimitedReader: io.LimitedReader{R: positionReader{r}, N: size}}, nil
 	}
+}
+
+// chunkReader is one chunk of the blob as a request body. It is its own
+// ReadCloser rather than an io.NopCloser, which would hide that a loaded
+// file's chunk is a section of a file (FileSection) from the connection.
+type chunkReader struct{ io.LimitedReader }
+
+func (c *chunkReader) Close() error { return nil }
+
+func (c *chunkReader) FileSection() (*os.File, int64, int64) {
+	f, offset, remaining := c.R.(positionReader).FileSection()
+	return f, offset, min(remaining, c.N)
+}
+
+func (c *chunkReader) Sent(n int64) {
+	c.R.(positionReader).Sent(n)
+	c.N -= n
 }
 
 func (r *resumableReader) seek(offset int64) error {
@@ -149,4 +167,20 @@ func (p positionReader) Read(b []byte) (int, error) {
 	n, err := p.r.rc.Read(b)
 	p.r.pos += int64(n)
 	return n, err
+}
+
+// FileSection is the blob's, when its reader is a file's: a chunk of a
+// loaded file goes by sendfile as the whole file would.
+func (p positionReader) FileSection() (*os.File, int64, int64) {
+	if fs, ok := p.r.rc.(FileSection); ok {
+		return fs.FileSection()
+	}
+	return nil, 0, 0
+}
+
+func (p positionReader) Sent(n int64) {
+	if fs, ok := p.r.rc.(FileSection); ok {
+		fs.Sent(n)
+		p.r.pos += n
+	}
 }

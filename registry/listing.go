@@ -122,7 +122,7 @@ func (c *Client) listPage(ctx context.Context, op string, rt route, scopes []str
 	if err := expect(resp, op, http.StatusOK); err != nil {
 		return page, err
 	}
-	raw, tooBig, err := readAtMost(resp.Body, maxListBody)
+	raw, tooBig, err := readAtMost(resp.Body, resp.ContentLength, maxListBody)
 	if err != nil {
 		return page, bodyError(ctx, op, rt.where(), err)
 	}

@@ -270,7 +270,7 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 	}
 	m := &fetchedManifest{Status: resp.StatusCode, Namespace: resp.Header.Get("OCI-Namespace")}
 	var tooBig bool
-	if m.Body, tooBig, err = readAtMost(resp.Body, MaxManifestSize); err != nil {
+	if m.Body, tooBig, err = readAtMost(resp.Body, resp.ContentLength, MaxManifestSize); err != nil {
 		return nil, bodyError(ctx, OpManifestGet, rt.where(), err)
 	}
 	if tooBig {
@@ -281,8 +281,10 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 	if d, err := digest.Parse(ident); err == nil {
 		want = d.String()
 	}
-	m.Digest = digest.FromBytes(m.Body)
-	if want != "" {
+	if want == "" {
+		m.Digest = digest.FromBytes(m.Body)
+	} else {
+		// Hashed once, with the algorithm the digest asked for names.
 		wantDigest, err := digest.Parse(want)
 		if err != nil {
 			return nil, &Error{Op: OpManifestGet, Status: resp.StatusCode, Code: CodeInvalidResponse,
@@ -299,7 +301,22 @@ func (c *Client) fetchManifestOnce(ctx context.Context, repo, ident string, acce
 }
 
 // readAtMost reads r up to limit bytes, and tells whether there was more.
-func readAtMost(r io.Reader, limit int64) ([]byte, bool, error) {
+// size is what the response says it holds (-1 when it does not): a body
+// that says is read into one buffer of its size, not grown into.
+func readAtMost(r io.Reader, size, limit int64) ([]byte, bool, error) {
+	if size >= 0 && size <= limit {
+		buf := make([]byte, size+1)
+		n, err := io.ReadFull(r, buf)
+		switch {
+		case err == nil:
+			return nil, true, nil // a byte past the size it said
+		case !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, false, err
+		case int64(n) < size:
+			return nil, false, io.ErrUnexpectedEOF
+		}
+		return buf[:n], false, nil
+	}
 	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, false, err

@@ -54,7 +54,7 @@ func (c *Client) Referrers(ctx context.Context, repo, dgst, artifactType string)
 	if err := expect(resp, OpReferrers, http.StatusOK); err != nil {
 		return res, err
 	}
-	raw, tooBig, err := readAtMost(resp.Body, MaxManifestSize)
+	raw, tooBig, err := readAtMost(resp.Body, resp.ContentLength, MaxManifestSize)
 	if err != nil {
 		return res, bodyError(ctx, OpReferrers, rt.where(), err)
 	}

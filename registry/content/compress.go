@@ -61,6 +61,12 @@ type sharedSection struct{ *io.SectionReader }
 
 func (sharedSection) Close() error { return nil }
 
+// FileSection says where the next compressed bytes are in the shared file,
+// for a connection that sends them by sendfile at that offset.
+func (s sharedSection) FileSection() (*os.File, int64, int64) { return sectionOfFile(s.SectionReader) }
+
+func (s sharedSection) Sent(n int64) { _, _ = s.Seek(n, io.SeekCurrent) }
+
 // compressedLayers holds a *lazy.Value[*gzipped] per uncompressed digest: one
 // compression a process, whichever file, load or VU asks for it first.
 var compressedLayers sync.Map

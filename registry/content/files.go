@@ -95,8 +95,25 @@ func (d dirFiles) open(name string) (io.ReadCloser, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	return f, nil
+	return &diskFile{File: f, size: fi.Size()}, nil
 }
+
+// diskFile is a regular file of a directory on disk, opened for one
+// reader: a connection may send the rest of it by sendfile.
+type diskFile struct {
+	*os.File
+	size int64 // when it was opened
+}
+
+func (f *diskFile) FileSection() (*os.File, int64, int64) {
+	at, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || at > f.size {
+		return nil, 0, 0
+	}
+	return f.File, at, f.size - at
+}
+
+func (f *diskFile) Sent(n int64) { _, _ = f.Seek(n, io.SeekCurrent) }
 
 func (d dirFiles) stat(name string) (int64, error) {
 	if err := localName(name); err != nil {

@@ -204,7 +204,8 @@ func (l *layerFile) hash(ctx context.Context) (digest.Digest, error) {
 	}
 	defer rc.Close()
 	d := digest.Canonical.Digester()
-	n, err := io.Copy(d.Hash(), ctxReader{ctx: ctx, r: rc})
+	// In large reads: io.Copy's 32 KiB is a system call each.
+	n, err := io.CopyBuffer(d.Hash(), ctxReader{ctx: ctx, r: rc}, make([]byte, hashBufferSize))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", l.name, err)
 	}
@@ -232,6 +233,9 @@ func (l *layerFile) open(ctx context.Context) (io.ReadCloser, error) {
 	}
 	return l.src.open(l.name)
 }
+
+// hashBufferSize is what a layer is read in to be hashed.
+const hashBufferSize = 256 << 10
 
 // ctxReader stops reading when its context ends, so a hash or a
 // compression cut short by the end of a test stops with it.

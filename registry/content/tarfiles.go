@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 )
@@ -205,6 +206,29 @@ type sectionFile struct {
 }
 
 func (s *sectionFile) Close() error { return s.f.Close() }
+
+// FileSection says where the section's next bytes are, when the archive is
+// a file on disk (not one held in memory or read through k6's file system).
+func (s *sectionFile) FileSection() (*os.File, int64, int64) {
+	return sectionOfFile(s.SectionReader)
+}
+
+func (s *sectionFile) Sent(n int64) { _, _ = s.Seek(n, io.SeekCurrent) }
+
+// sectionOfFile is the file, offset and bytes left of a SectionReader of a
+// file on disk; nil for any other.
+func sectionOfFile(s *io.SectionReader) (*os.File, int64, int64) {
+	outer, base, size := s.Outer()
+	f, ok := outer.(*os.File)
+	if !ok {
+		return nil, 0, 0
+	}
+	at, err := s.Seek(0, io.SeekCurrent)
+	if err != nil || at > size {
+		return nil, 0, 0
+	}
+	return f, base + at, size - at
+}
 
 // countingReader tells how far into the file tar.Reader has read; it seeks
 // so tar skips entries' data instead of reading it.
