@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,19 +93,11 @@ func copyImage(ctx context.Context, base, repo, tag, root string) error {
 
 // download streams url's body into the file at path.
 func download(ctx context.Context, url, path string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Accept", mediaTypeManifest)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := getOK(ctx, url)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return 0, err
 	}

@@ -88,19 +88,11 @@ func nginxBin() string {
 // imageBytes asks the registry for repo:tag's manifest and adds up its
 // config and layer sizes: what a pull of it must receive.
 func imageBytes(ctx context.Context, base, repo, tag string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v2/"+repo+"/manifests/"+tag, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Accept", mediaTypeManifest)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := getOK(ctx, base+"/v2/"+repo+"/manifests/"+tag)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s:%s manifest: %s", repo, tag, resp.Status)
-	}
 	var m struct {
 		Config descriptor   `json:"config"`
 		Layers []descriptor `json:"layers"`
@@ -113,6 +105,25 @@ func imageBytes(ctx context.Context, base, repo, tag string) (int64, error) {
 		total += l.Size
 	}
 	return total, nil
+}
+
+// getOK sends GET url, accepting a manifest, and returns the response when
+// it is a 200; the caller closes its body.
+func getOK(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", mediaTypeManifest)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return resp, nil
 }
 
 // tlsProtocols asks curl and crane, once and outside any measurement,
