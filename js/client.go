@@ -70,6 +70,7 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 		"referrers":      c.referrers,
 		"cancelUpload":   c.cancelUpload,
 		"uploadStatus":   c.uploadStatus,
+		"token":          c.token,
 	} {
 		if err := obj.Set(name, c.bind(name, false, m)); err != nil {
 			throw(rt, err)
@@ -85,7 +86,6 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 func asyncName(name string) string {
 	return "async" + string(name[0]-'a'+'A') + name[1:]
 }
-
 
 func (c *Client) ping(string, sobek.FunctionCall) (work, error) {
 	return func(ctx context.Context) outcome {

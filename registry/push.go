@@ -99,7 +99,6 @@ func checkImage(ref string, img *Image, depth int) error {
 	return nil
 }
 
-
 // manifestsOf gets the manifest bytes of an image and of an index's images,
 // refusing any that is empty or too large to send.
 func manifestsOf(ctx context.Context, ref string, img *Image) (map[*Image][]byte, error) {
