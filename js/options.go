@@ -223,7 +223,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	if isMissing(v) {
 		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
 	}
-	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http", "ns")
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http", "ns", "tokens")
 	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
 	r.string("url", &o.config.URL)
 	r.string("username", &o.config.Username)
@@ -231,6 +231,9 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	r.string("token", &o.config.Token)
 	r.duration("timeout", &o.config.Timeout)
 	r.string("ns", &o.config.Namespace)
+	tokens := string(o.config.Tokens)
+	r.string("tokens", &tokens)
+	o.config.Tokens = registry.TokenMode(tokens)
 	if headers := r.stringMap("headers"); headers != nil {
 		o.config.Headers = http.Header{}
 		for k, v := range headers {
