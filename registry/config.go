@@ -37,6 +37,10 @@ type Config struct {
 	// OnRetry, when set, is called before each retry, with the context of
 	// the call that made it.
 	OnRetry func(context.Context, Retry)
+	// OnWarnings, when set, is called for each response that carried
+	// registry warnings (Warning headers), with the context of the call,
+	// the request's op and how many warnings it held.
+	OnWarnings func(ctx context.Context, op string, n int)
 	// Namespace, when set, is the source host (e.g. docker.io) a mirror or
 	// pull-through cache should resolve the upstream by: sent as the ns
 	// query parameter on pulls (manifest and blob GET and HEAD), as the

@@ -199,6 +199,7 @@ func (c *Client) attempt(ctx context.Context, r *request, scopes []string, info 
 	if err != nil {
 		return nil, transportError(ctx, r.op, r.method, r.route.where(), err)
 	}
+	c.warned(ctx, r.op, resp.Header)
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
