@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 )
 
 // maxRangeRecoveries bounds how often one upload asks the session where to
@@ -88,20 +89,35 @@ func rangeRefused(err error, recoveries int, minChunk int64) error {
 // handing each chunk out as a request body. When a chunk must be sent again
 // (an auth challenge after its bytes were read) it reopens the blob and
 // skips to the chunk, instead of holding chunks in memory.
+//
+// net/http may go on reading a request's body after its response came (a
+// registry that answers before it read all of it), so a chunk handed out
+// stops yielding bytes once the next one is handed out or the reader
+// closes: it neither steals the next chunk's bytes nor reads a closed blob.
 type resumableReader struct {
 	ctx  context.Context
 	blob BlobSource
-	rc   io.ReadCloser
-	pos  int64 // offset of the next byte rc yields
+
+	mu  sync.Mutex
+	rc  io.ReadCloser
+	pos int64 // offset of the next byte rc yields
+	gen int   // the chunk that may read; each new chunk, and Close, moves it on
 }
+
+// errChunkDone is what a chunk's body yields once another chunk was handed
+// out: its request is over.
+var errChunkDone = errors.New("the chunk's request is over")
 
 // chunk returns the body source of size bytes at offset.
 func (r *resumableReader) chunk(offset, size int64) bodySource {
 	return func(attempt int) (io.ReadCloser, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.gen++
 		if err := r.seek(offset); err != nil {
 			return nil, err
 		}
-		return io.NopCloser(io.LimitReader(positionReader{r}, size)), nil
+		return io.NopCloser(io.LimitReader(positionReader{r: r, gen: r.gen}, size)), nil
 	}
 }
 
@@ -110,7 +126,7 @@ func (r *resumableReader) seek(offset int64) error {
 		return nil
 	}
 	if r.rc == nil || r.pos > offset {
-		_ = r.Close()
+		r.closeLocked()
 		rc, err := r.blob.Open(r.ctx)
 		if err != nil {
 			return err
@@ -132,8 +148,15 @@ func (r *resumableReader) seek(offset int64) error {
 	return nil
 }
 
-// Close releases the open reader, if any.
+// Close releases the open reader, if any; no chunk reads after it.
 func (r *resumableReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gen++
+	return r.closeLocked()
+}
+
+func (r *resumableReader) closeLocked() error {
 	if r.rc == nil {
 		return nil
 	}
@@ -142,10 +165,18 @@ func (r *resumableReader) Close() error {
 	return err
 }
 
-// positionReader reads from the blob and advances its position.
-type positionReader struct{ r *resumableReader }
+// positionReader reads one chunk from the blob and advances its position.
+type positionReader struct {
+	r   *resumableReader
+	gen int
+}
 
 func (p positionReader) Read(b []byte) (int, error) {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if p.gen != p.r.gen || p.r.rc == nil {
+		return 0, errChunkDone
+	}
 	n, err := p.r.rc.Read(b)
 	p.r.pos += int64(n)
 	return n, err
