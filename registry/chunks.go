@@ -126,7 +126,7 @@ func (r *resumableReader) seek(offset int64) error {
 		return nil
 	}
 	if r.rc == nil || r.pos > offset {
-		r.closeLocked()
+		_ = r.closeLocked()
 		rc, err := r.blob.Open(r.ctx)
 		if err != nil {
 			return err
