@@ -233,7 +233,7 @@ bench-load-gzip: build $(REGISTRY) $(WITH_REGISTRY) ## CPU, peak RSS and disk of
 # Every fuzzer, as package:Function; each runs FUZZTIME on its own.
 FUZZERS := \
   ./registry:FuzzLinkHeader ./registry:FuzzRangeHeader ./registry:FuzzLocationHeader \
-  ./registry:FuzzRetryAfter ./registry:FuzzTokenResponse ./registry:FuzzErrorBody \
+  ./registry:FuzzRetryAfter ./registry:FuzzTokenResponse ./registry:FuzzErrorBody ./registry:FuzzWarningHeader \
   ./registry:FuzzManifest ./registry:FuzzIndexPlatform ./registry:FuzzReference \
   ./registry/auth:FuzzChallenges ./registry/servermetrics:FuzzUpdate \
   ./registry/content:FuzzLoadArchive ./registry/content:FuzzLoadManifestJSON ./registry/content:FuzzParseSize

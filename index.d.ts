@@ -6,7 +6,8 @@
  * `registry_pull_duration`, `registry_push_duration`, `registry_upload_duration`,
  * `registry_blob_throughput` (tags `direction`, `size_class`), `registry_errors` (tags `registry_op`,
  * `registry_error_code`, and k6's numeric `error_code` when the failure was a request's) and
- * `registry_retries` (tags `registry_op`, `reason`). k6's system tags keep k6/http's meanings.
+ * `registry_retries` (tags `registry_op`, `reason`) and `registry_warnings` (the registry's `Warning`
+ * headers, tag `registry_op`). k6's system tags keep k6/http's meanings.
  *
  * @example
  * ```js
@@ -59,6 +60,14 @@ export interface ClientOptions {
   password?: string;
   /** A static bearer token, sent up front. */
   token?: string;
+  /**
+   * `"cached"` (the default): a token fetched from the registry's realm serves every request of its
+   * scope until it expires, as registry clients do. `"per-request"`: every registry request that
+   * needs a token fetches one of its own, so the token service sees one token request (`registry_op`
+   * `token`) per registry request, the load a cache hides; a client's first request still meets the
+   * registry's challenge without one. Not with `token`, which is never fetched.
+   */
+  tokens?: "cached" | "per-request";
   /** Headers added to every request to the registry's own origin (not to token realms, upload fronts or redirects elsewhere). */
   headers?: Record<string, string>;
   /** Per HTTP request, its body included: `"60s"` or milliseconds; `0` means none. Default `"60s"`. */
@@ -122,6 +131,13 @@ export interface Result {
   error: RegistryError | null;
   /** Requests the call sent again under the client's `retry` option; 0 without it. */
   retries: number;
+  /**
+   * The registry's warnings (`Warning: 299 - "..."` headers, distribution spec "Warnings") on any
+   * response of the call, its token requests included: each text once, in the order they came, at
+   * most 16, each cut at 1024 bytes. A value that is not `code agent "text"` is listed as it came.
+   * Empty when there were none. Each warning also counts in `registry_warnings`.
+   */
+  warnings: string[];
 }
 
 /** What calls that open upload sessions (push, uploadLayer, mountBlob) return besides. */
@@ -329,6 +345,15 @@ export class Client {
   cancelUpload(location: string): Result;
   /** `GET` an upload session: the bytes it holds and where it continues. */
   uploadStatus(location: string): Result & { offset: number; location: string };
+  /**
+   * Ask the registry's token realm for one fresh token granting `actions` (`pull`, `push`, `delete`,
+   * `*`: a list, or one string such as `"pull,push"`) on `repository`, as a client starting a pull or
+   * a push does: one request, `registry_op` `token`, never cached. The realm is the one the
+   * registry's bearer challenge names, learned from one `GET /v2/` (`registry_op` `ping`) the first
+   * time. The token itself is not returned; `expiresIn` is its lifetime in seconds. A registry
+   * whose challenge names no token realm is `UNSUPPORTED`.
+   */
+  token(repository: string, actions: string[] | string): Result & { expiresIn: number };
 
   // Async twins, named as k6 names its own (`http.asyncRequest`): each resolves to exactly what
   // its blocking call returns (a registry or network failure is `ok: false`, not a rejection); a
@@ -370,6 +395,8 @@ export class Client {
   asyncCancelUpload(location: string): Promise<Result>;
   /** {@link uploadStatus}, as a Promise. */
   asyncUploadStatus(location: string): Promise<Result & { offset: number; location: string }>;
+  /** {@link token}, as a Promise. */
+  asyncToken(repository: string, actions: string[] | string): Promise<Result & { expiresIn: number }>;
 }
 
 /** Options of {@link ServerMetrics}. */
@@ -450,6 +477,16 @@ export interface GenerateOptions {
   platforms?: string[];
   /** An image whose layers come first, shared with every image built on it. */
   base?: Image;
+  /**
+   * The digest algorithm of the config and layers: `"sha256"` (the default) or `"sha512"`. A push
+   * of sha512 blobs names the algorithm in the POST that opens each session (`?digest-algorithm=`,
+   * distribution spec end-4c) and the digest in the PUT, and a pull verifies each body by its
+   * sha512. It costs a full sha512 pass over every blob, when its digest is first needed: a shared
+   * body's cheap sha256 has no sha512 twin. The manifest keeps sha256, the digest registries name
+   * manifests by, and so do the config's `diff_ids`. A registry that refuses the algorithm is
+   * `UNSUPPORTED`, saying so.
+   */
+  digest?: "sha256" | "sha512";
 }
 
 export interface ArtifactOptions {
@@ -494,10 +531,12 @@ export interface Mix {
 export function mix(weights: Record<string, number> | "zb", options?: { seed?: number }): Mix;
 
 /**
- * Pseudorandom bytes: `{ size, seed, body }` (digest computed on first read); or literal content:
- * a string, an ArrayBuffer or a Uint8Array.
+ * Pseudorandom bytes: `{ size, seed, body, digest }` (digest computed on first read); or literal
+ * content: a string, an ArrayBuffer or a Uint8Array, with `{ digest }`. `digest` is as in
+ * {@link GenerateOptions.digest}: `"sha256"` (the default) or `"sha512"`.
  */
-export function blob(source: { size: Size; seed?: number; body?: "shared" | "unique" } | string | ArrayBuffer | Uint8Array): Blob;
+export function blob(source: { size: Size; seed?: number; body?: "shared" | "unique"; digest?: "sha256" | "sha512" }): Blob;
+export function blob(source: string | ArrayBuffer | Uint8Array, options?: { digest?: "sha256" | "sha512" }): Blob;
 
 /** What {@link load} makes of a file: which image, and what happens to its uncompressed layers. */
 export interface LoadOptions {

@@ -95,6 +95,7 @@ func (c *Client) run(name string, async bool, w work) sobek.Value {
 // callCounts read what a call counted of itself.
 type callCounts struct {
 	retries, leftOpen func() int
+	warnings          func() []string
 }
 
 // callContext is the context of one network call: the VU's, with the VU's
@@ -109,6 +110,7 @@ func (c *Client) callContext() (context.Context, callCounts) {
 	var counts callCounts
 	ctx, counts.retries = registry.CountRetries(ctx)
 	ctx, counts.leftOpen = registry.CountLeftOpen(ctx)
+	ctx, counts.warnings = registry.CollectWarnings(ctx)
 	return ctx, counts
 }
 
@@ -144,7 +146,8 @@ func (c *Client) callTags(ctx context.Context, extra ...string) metrics.TagsAndM
 // is a value, not an exception; any other error is the script's, returned.
 func (c *Client) result(name string, ctx context.Context, counts callCounts, o outcome) (sobek.Value, error) {
 	rt := c.mi.vu.Runtime()
-	out := map[string]any{"ok": o.err == nil, "status": o.status, "error": nil, "retries": counts.retries()}
+	out := map[string]any{"ok": o.err == nil, "status": o.status, "error": nil, "retries": counts.retries(),
+		"warnings": counts.warnings()}
 	if o.sessions {
 		out["sessionsLeftOpen"] = counts.leftOpen()
 	}

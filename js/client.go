@@ -46,6 +46,7 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 	cfg.Transport = &measuringTransport{client: c, vu: vuTransports{httpVersion: opts.httpVersion}}
 	cfg.OnTransfer = c.onTransfer
 	cfg.OnRetry = c.onRetry
+	cfg.OnWarnings = c.onWarnings
 	if c.client, err = registry.New(cfg); err != nil {
 		throw(rt, fmt.Errorf("new Client: %w", err))
 	}
@@ -70,6 +71,7 @@ func (mi *ModuleInstance) newClient(call sobek.ConstructorCall) *sobek.Object {
 		"referrers":      c.referrers,
 		"cancelUpload":   c.cancelUpload,
 		"uploadStatus":   c.uploadStatus,
+		"token":          c.token,
 	} {
 		if err := obj.Set(name, c.bind(name, false, m)); err != nil {
 			throw(rt, err)
@@ -202,4 +204,10 @@ func (c *Client) onTransfer(ctx context.Context, t registry.Transfer) {
 // the goroutine that retries.
 func (c *Client) onRetry(ctx context.Context, r registry.Retry) {
 	c.emit(ctx, c.mi.metrics.retries, 1, tagOp, r.Op, tagReason, r.Reason)
+}
+
+// onWarnings counts a response's registry warnings in registry_warnings,
+// on the goroutine that read the response.
+func (c *Client) onWarnings(ctx context.Context, op string, n int) {
+	c.emit(ctx, c.mi.metrics.warnings, float64(n), tagOp, op)
 }

@@ -213,27 +213,40 @@ func (mi *ModuleInstance) generate(call sobek.FunctionCall) sobek.Value {
 	return mi.newImageObject(img)
 }
 
-// blob is registry.blob({size, seed}), registry.blob("text"),
-// registry.blob(arrayBuffer) or registry.blob(uint8Array).
+// blob is registry.blob({size, seed, body, digest}), or registry.blob(data,
+// {digest}) of a string, an ArrayBuffer or a Uint8Array.
 func (mi *ModuleInstance) blob(call sobek.FunctionCall) sobek.Value {
 	rt := mi.vu.Runtime()
 	arg := call.Argument(0)
+	var literal []byte
+	isLiteral := true
 	switch v := arg.Export().(type) {
 	case string:
-		return mi.newBlobObject(content.Bytes([]byte(v), ""))
+		literal = []byte(v)
 	case sobek.ArrayBuffer:
-		return mi.newBlobObject(content.Bytes(v.Bytes(), ""))
+		literal = v.Bytes()
 	case []byte: // a Uint8Array
-		return mi.newBlobObject(content.Bytes(v, ""))
+		literal = v
+	default:
+		isLiteral = false
+	}
+	if isLiteral {
+		r := newOptionReader(rt, "blob", call.Argument(1), "digest")
+		alg := readDigest(r)
+		if r.err != nil {
+			throw(rt, r.err)
+		}
+		return mi.newBlobObject(content.DescribedBy(content.Bytes(literal, ""), alg))
 	}
 	if isMissing(arg) {
 		throw(rt, fmt.Errorf("blob: want { size, seed }, a string, an ArrayBuffer or a Uint8Array"))
 	}
-	r := newOptionReader(rt, "blob", arg, "size", "seed", "body")
+	r := newOptionReader(rt, "blob", arg, "size", "seed", "body", "digest")
 	opts := content.RandomOptions{Size: -1}
 	r.size("size", &opts.Size)
 	opts.Seed = readSeed(r)
 	opts.Body = readBody(r)
+	opts.Digest = readDigest(r)
 	if r.err == nil && opts.Size < 0 {
 		r.err = fmt.Errorf("blob: option \"size\" is required")
 	}

@@ -17,6 +17,10 @@ const (
 	metricRetries        = "registry_retries"
 )
 
+// metricWarnings counts the registry's Warning headers, per registry_op;
+// their texts are in the call's result, never in a tag.
+const metricWarnings = "registry_warnings"
+
 // Tags this extension adds to samples.
 const (
 	tagOp = "registry_op"
@@ -43,6 +47,7 @@ type registryMetrics struct {
 	blobThroughput *metrics.Metric
 	errors         *metrics.Metric
 	retries        *metrics.Metric
+	warnings       *metrics.Metric
 }
 
 func registerMetrics(r *metrics.Registry) (*registryMetrics, error) {
@@ -61,6 +66,7 @@ func registerMetrics(r *metrics.Registry) (*registryMetrics, error) {
 		{&m.blobThroughput, metricBlobThroughput, metrics.Trend, nil},
 		{&m.errors, metricErrors, metrics.Counter, nil},
 		{&m.retries, metricRetries, metrics.Counter, nil},
+		{&m.warnings, metricWarnings, metrics.Counter, nil},
 	} {
 		if *def.dst, err = r.NewMetric(def.name, def.typ, def.val...); err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grafana/sobek"
+	"github.com/opencontainers/go-digest"
 	"go.k6.io/k6/v2/lib/types"
 
 	"github.com/xk6-registry/xk6-registry/registry"
@@ -223,7 +224,7 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	if isMissing(v) {
 		return nil, fmt.Errorf("new Client: options with a url are required, e.g. { url: \"http://127.0.0.1:5000\" }")
 	}
-	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http", "ns")
+	r := newOptionReader(rt, "new Client", v, "url", "username", "password", "token", "headers", "timeout", "tags", "retry", "http", "ns", "tokens")
 	o := &clientOptions{config: registry.Config{Timeout: defaultTimeout}}
 	r.string("url", &o.config.URL)
 	r.string("username", &o.config.Username)
@@ -231,6 +232,9 @@ func parseClientOptions(rt *sobek.Runtime, v sobek.Value) (*clientOptions, error
 	r.string("token", &o.config.Token)
 	r.duration("timeout", &o.config.Timeout)
 	r.string("ns", &o.config.Namespace)
+	tokens := string(o.config.Tokens)
+	r.string("tokens", &tokens)
+	o.config.Tokens = registry.TokenMode(tokens)
 	if headers := r.stringMap("headers"); headers != nil {
 		o.config.Headers = http.Header{}
 		for k, v := range headers {
@@ -325,7 +329,7 @@ func parseUploadOptions(rt *sobek.Runtime, call string, v sobek.Value) (registry
 }
 
 func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOptions, error) {
-	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "layerSizes", "seed", "format", "body", "platforms", "base")
+	r := newOptionReader(rt, "generate", v, "layers", "layerSize", "layerSizes", "seed", "format", "body", "platforms", "base", "digest")
 	o := content.GenerateOptions{Layers: 1, LayerSize: 1 << 20, Format: content.FormatOCI}
 	r.int("layers", 0, content.MaxLayers, &o.Layers)
 	r.size("layerSize", &o.LayerSize)
@@ -335,6 +339,7 @@ func parseGenerateOptions(rt *sobek.Runtime, v sobek.Value) (content.GenerateOpt
 	r.string("format", &format)
 	o.Format = content.Format(format)
 	o.Body = readBody(r)
+	o.Digest = readDigest(r)
 	o.Platforms = r.strings("platforms")
 	if v := r.get("base"); v != nil && r.err == nil {
 		base, ok := v.Export().(*imageObject)
@@ -394,6 +399,18 @@ func readBody(r *optionReader) content.Body {
 		r.fail("body", `"shared" or "unique"`, r.get("body"))
 	}
 	return content.Body(body)
+}
+
+// readDigest reads the digest algorithm content is described by: "sha256"
+// (the default) or "sha512".
+func readDigest(r *optionReader) digest.Algorithm {
+	var name string
+	r.string("digest", &name)
+	alg, err := content.ParseAlgorithm(name)
+	if err != nil {
+		r.fail("digest", `"sha256" or "sha512"`, r.get("digest"))
+	}
+	return alg
 }
 
 // readSeed reads a seed: a whole number from 0 to 2^53, what JS holds exactly.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/grafana/sobek"
 
@@ -423,3 +424,45 @@ func (m *lazyManifest) Has(key string) bool {
 func (m *lazyManifest) Delete(key string) bool { return m.object().Delete(key) == nil }
 
 func (m *lazyManifest) Keys() []string { return m.object().Keys() }
+
+// token is client.token(repository, actions): one fresh token from the
+// registry's realm, { expiresIn } in seconds; the token itself stays out.
+func (c *Client) token(name string, call sobek.FunctionCall) (work, error) {
+	repo, err := stringArg(name, call.Argument(0), "repository", `"team/app"`)
+	if err != nil {
+		return nil, err
+	}
+	actions, err := actionsArg(name, call.Argument(1))
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckToken(repo, actions); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return func(ctx context.Context) outcome {
+		res, err := c.client.Token(ctx, repo, actions)
+		return outcome{status: res.Status, err: err, fields: map[string]any{"expiresIn": res.ExpiresIn.Seconds()}}
+	}, nil
+}
+
+// actionsArg reads a scope's actions: a list such as ["pull", "push"], or
+// one string of them, "pull,push".
+func actionsArg(call string, v sobek.Value) ([]string, error) {
+	if s, ok := v.Export().(string); ok {
+		return strings.Split(s, ","), nil
+	}
+	list, ok := v.Export().([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, isString := x.(string)
+		if !isString {
+			ok = false
+			break
+		}
+		out = append(out, s)
+	}
+	if !ok {
+		return nil, fmt.Errorf(`%s: the actions must be a list such as ["pull"] or ["pull", "push"], got %s`, call, describe(v))
+	}
+	return out, nil
+}

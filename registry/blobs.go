@@ -92,7 +92,7 @@ func (c *Client) headBlob(ctx context.Context, repo string, d digest.Digest, abs
 		return false, resp.StatusCode, 0, nil
 	}
 	if err := expect(resp, OpBlobHead, http.StatusOK); err != nil {
-		return false, resp.StatusCode, 0, err
+		return false, resp.StatusCode, 0, refusedAlgorithm(err, "the "+d.Algorithm().String()+" digest in a blob URL", d)
 	}
 	size, _ := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
 	return true, resp.StatusCode, size, nil
@@ -140,7 +140,7 @@ func (c *Client) fetchBlobBody(ctx context.Context, repo string, d digest.Digest
 		}
 		// A body cut short resumes after the bytes already verified.
 		if !failedInBody(err) || !c.canRetry(ctx, budget.n, 0, err) {
-			return n, status, err
+			return n, status, refusedAlgorithm(err, "the "+d.Algorithm().String()+" digest in a blob URL", d)
 		}
 		if werr := c.waitRetry(ctx, OpBlobGet, budget.n, 0, nil, err); werr != nil {
 			return n, status, werr

@@ -183,3 +183,9 @@ func (c *Client) CheckLocation(location string) error {
 	_, err := c.sessionFor(location)
 	return err
 }
+
+// CheckToken checks Token's arguments.
+func CheckToken(repo string, actions []string) error {
+	_, err := tokenArgs(repo, actions)
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 )
 
 // maxRangeRecoveries bounds how often one upload asks the session where to
@@ -89,20 +90,35 @@ func rangeRefused(err error, recoveries int, minChunk int64) error {
 // handing each chunk out as a request body. When a chunk must be sent again
 // (an auth challenge after its bytes were read) it reopens the blob and
 // skips to the chunk, instead of holding chunks in memory.
+//
+// net/http may go on reading a request's body after its response came (a
+// registry that answers before it read all of it), so a chunk handed out
+// stops yielding bytes once the next one is handed out or the reader
+// closes: it neither steals the next chunk's bytes nor reads a closed blob.
 type resumableReader struct {
 	ctx  context.Context
 	blob BlobSource
-	rc   io.ReadCloser
-	pos  int64 // offset of the next byte rc yields
+
+	mu  sync.Mutex
+	rc  io.ReadCloser
+	pos int64 // offset of the next byte rc yields
+	gen int   // the chunk that may read; each new chunk, and Close, moves it on
 }
+
+// errChunkDone is what a chunk's body yields once another chunk was handed
+// out: its request is over.
+var errChunkDone = errors.New("the chunk's request is over")
 
 // chunk returns the body source of size bytes at offset.
 func (r *resumableReader) chunk(offset, size int64) bodySource {
 	return func(attempt int) (io.ReadCloser, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.gen++
 		if err := r.seek(offset); err != nil {
 			return nil, err
 		}
-		return &chunkReader{LimitedReader: io.LimitedReader{R: positionReader{r}, N: size}}, nil
+		return &chunkReader{LimitedReader: io.LimitedReader{R: positionReader{r: r, gen: r.gen}, N: size}}, nil
 	}
 }
 
@@ -128,7 +144,7 @@ func (r *resumableReader) seek(offset int64) error {
 		return nil
 	}
 	if r.rc == nil || r.pos > offset {
-		_ = r.Close()
+		_ = r.closeLocked()
 		rc, err := r.blob.Open(r.ctx)
 		if err != nil {
 			return err
@@ -150,8 +166,15 @@ func (r *resumableReader) seek(offset int64) error {
 	return nil
 }
 
-// Close releases the open reader, if any.
+// Close releases the open reader, if any; no chunk reads after it.
 func (r *resumableReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gen++
+	return r.closeLocked()
+}
+
+func (r *resumableReader) closeLocked() error {
 	if r.rc == nil {
 		return nil
 	}
@@ -160,26 +183,39 @@ func (r *resumableReader) Close() error {
 	return err
 }
 
-// positionReader reads from the blob and advances its position.
-type positionReader struct{ r *resumableReader }
+// positionReader reads one chunk from the blob and advances its position.
+type positionReader struct {
+	r   *resumableReader
+	gen int
+}
 
 func (p positionReader) Read(b []byte) (int, error) {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if p.gen != p.r.gen || p.r.rc == nil {
+		return 0, errChunkDone
+	}
 	n, err := p.r.rc.Read(b)
 	p.r.pos += int64(n)
 	return n, err
 }
 
 // FileSection is the blob's, when its reader is a file's: a chunk of a
-// loaded file goes by sendfile as the whole file would.
+// loaded file goes by sendfile as the whole file would. A chunk whose
+// request is over has none.
 func (p positionReader) FileSection() (*os.File, int64, int64) {
-	if fs, ok := p.r.rc.(FileSection); ok {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if fs, ok := p.r.rc.(FileSection); ok && p.gen == p.r.gen {
 		return fs.FileSection()
 	}
 	return nil, 0, 0
 }
 
 func (p positionReader) Sent(n int64) {
-	if fs, ok := p.r.rc.(FileSection); ok {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if fs, ok := p.r.rc.(FileSection); ok && p.gen == p.r.gen {
 		fs.Sent(n)
 		p.r.pos += n
 	}

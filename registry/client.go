@@ -43,6 +43,9 @@ func New(cfg Config) (*Client, error) {
 	if err := validateNamespace(cfg.Namespace); err != nil {
 		return nil, err
 	}
+	if err := validateTokens(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.Retry != nil {
 		if err := cfg.Retry.Validate(); err != nil {
 			return nil, err
@@ -69,7 +72,11 @@ func New(cfg Config) (*Client, error) {
 			},
 		},
 	}
-	c.auth = auth.New(auth.Credentials{Username: cfg.Username, Password: cfg.Password, Token: cfg.Token}, c.fetchToken)
+	reuse := auth.Cached
+	if cfg.Tokens == TokensPerRequest {
+		reuse = auth.PerRequest
+	}
+	c.auth = auth.New(auth.Credentials{Username: cfg.Username, Password: cfg.Password, Token: cfg.Token}, c.fetchToken, reuse)
 	return c, nil
 }
 

@@ -198,3 +198,28 @@ func FuzzReference(f *testing.F) {
 		_, _ = url.Parse("http://h/v2/" + r.Repository + "/manifests/" + r.Identifier())
 	})
 }
+
+func FuzzWarningHeader(f *testing.F) {
+	for _, seed := range []string{
+		`299 - "Your auth token will expire in 30 seconds."`,
+		`299 - "one", 299 - "two"`, `299 - "say \"hi\""`, `110 proxy "stale" "Wed, 02 Dec 2026 07:00:00 GMT"`,
+		`299 - "`, `"`, `,,,`, `299 -`, `\`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		n := 0
+		eachWarning(value, func(text string) {
+			n++
+			if len(text) > len(value) {
+				t.Fatalf("a warning of %d bytes from a header of %d", len(text), len(value))
+			}
+			if cut := boundWarning(text); len(cut) > MaxWarningLength {
+				t.Fatalf("a warning of %d bytes kept", len(cut))
+			}
+		})
+		if n > len(value) {
+			t.Fatalf("%d warnings from %d bytes", n, len(value))
+		}
+	})
+}

@@ -1,16 +1,21 @@
 package registry_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -54,7 +59,16 @@ var expectedMatrix = map[string]map[registrytest.Kind]string{
 	// nor does its proxy mode); pulls with it work, answered without
 	// OCI-Namespace.
 	"pull with ns (mirror source host)": {D: nsIgnored, Deb: nsIgnored, G: nsIgnored},
+	// All three take ?digest-algorithm=sha512 uploads in every mode and
+	// serve them by their sha512; distribution (3.1.2 and 2.8.2) stores a
+	// blob under its sha256, links the sha512 to it, and announces the
+	// sha256 in the 201's Docker-Content-Digest.
+	"sha512 push and pull, every upload mode": {D: sha512AsSHA256, Deb: sha512AsSHA256, G: "ok"},
+	// Each hashes the upload with sha512 and refuses a digest it does not match.
+	"sha512 digest not matching the content": {D: "refused: DIGEST_INVALID", Deb: "refused: DIGEST_INVALID", G: "refused: DIGEST_INVALID"},
 }
+
+const sha512AsSHA256 = "ok: stored as its sha256 (Docker-Content-Digest)"
 
 const nsIgnored = "ok: ns ignored (no OCI-Namespace)"
 
@@ -184,6 +198,13 @@ var workloads = map[string]func(t *testing.T, c *registry.Client) string{
 	},
 	"manifest put with several tags": func(t *testing.T, c *registry.Client) string { return multiTag(t, c, registry.TagsAuto) },
 	"manifest put, ?tag= only":       func(t *testing.T, c *registry.Client) string { return multiTag(t, c, registry.TagsQuery) },
+	"sha512 digest not matching the content": func(t *testing.T, c *registry.Client) string {
+		_, err := c.UploadBlob(context.Background(), "mx/sha512-wrong", mislabelled{data: bytes.Repeat([]byte("x"), 10_000)}, registry.UploadOptions{})
+		if err == nil {
+			return "accepted"
+		}
+		return "refused: " + outcome(err, "")
+	},
 	"delete blob": func(t *testing.T, c *registry.Client) string {
 		ctx := context.Background()
 		img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
@@ -231,6 +252,7 @@ func multiTag(t *testing.T, c *registry.Client, mode registry.TagMode) string {
 
 // withURL are workloads that make clients of their own.
 var withURL = map[string]func(t *testing.T, c *registry.Client, url string) string{
+	"sha512 push and pull, every upload mode": func(t *testing.T, _ *registry.Client, url string) string { return sha512Round(t, url) },
 	"pull with ns (mirror source host)": func(t *testing.T, c *registry.Client, url string) string {
 		ctx := context.Background()
 		img := generate(t, content.GenerateOptions{Layers: 1, LayerSize: 4096})
@@ -251,6 +273,77 @@ var withURL = map[string]func(t *testing.T, c *registry.Client, url string) stri
 		}
 		return "ok: OCI-Namespace " + head.Namespace
 	},
+}
+
+// sha512Round pushes a sha512 image in every upload mode and pulls it back
+// verified, noting the digests the registry announced for its blobs.
+func sha512Round(t *testing.T, url string) string {
+	ctx := context.Background()
+	announced := &announcedDigests{}
+	c, err := registry.New(registry.Config{URL: url, Transport: announced})
+	require.NoError(t, err)
+	for _, mode := range []registry.UploadMode{registry.UploadMonolithic, registry.UploadStream, registry.UploadChunked, registry.UploadPost} {
+		img := generate(t, content.GenerateOptions{Layers: 2, LayerSize: 150 << 10, Digest: digest.SHA512})
+		ref := "mx/sha512:" + string(mode)
+		pushed, err := c.Push(ctx, ref, img, registry.PushOptions{UploadOptions: registry.UploadOptions{Mode: mode, ChunkSize: 64 << 10}})
+		if err != nil {
+			return string(mode) + ": " + outcome(err, "")
+		}
+		pulled, err := c.Pull(ctx, ref, registry.PullOptions{Verify: true})
+		if err != nil {
+			return string(mode) + ": " + outcome(err, "")
+		}
+		require.Equal(t, pushed.Bytes, pulled.Bytes)
+	}
+	algorithms := announced.algorithms()
+	require.Len(t, algorithms, 1, "every blob announced alike: %v", algorithms)
+	if algorithms[0] == digest.SHA256 {
+		return sha512AsSHA256
+	}
+	return "ok"
+}
+
+// announcedDigests notes the algorithm of every Docker-Content-Digest an
+// upload's 201 announced.
+type announcedDigests struct {
+	mu   sync.Mutex
+	seen map[digest.Algorithm]bool
+}
+
+func (a *announcedDigests) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusCreated && strings.Contains(req.URL.Path, "/blobs/uploads/") {
+		if d, perr := digest.Parse(resp.Header.Get("Docker-Content-Digest")); perr == nil {
+			a.mu.Lock()
+			if a.seen == nil {
+				a.seen = map[digest.Algorithm]bool{}
+			}
+			a.seen[d.Algorithm()] = true
+			a.mu.Unlock()
+		}
+	}
+	return resp, err
+}
+
+func (a *announcedDigests) algorithms() []digest.Algorithm {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]digest.Algorithm, 0, len(a.seen))
+	for alg := range a.seen {
+		out = append(out, alg)
+	}
+	return out
+}
+
+// mislabelled is a blob whose sha512 digest is another content's.
+type mislabelled struct{ data []byte }
+
+func (m mislabelled) Descriptor(context.Context) (ocispec.Descriptor, error) {
+	return ocispec.Descriptor{MediaType: "application/octet-stream", Digest: digest.SHA512.FromString("other content"), Size: int64(len(m.data))}, nil
+}
+
+func (m mislabelled) Open(context.Context) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(m.data)), nil
 }
 
 // pagingOutcome judges a list asked with n smaller than the whole.

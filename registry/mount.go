@@ -46,7 +46,8 @@ type mountAnswer struct {
 func (c *Client) mountBlob(ctx context.Context, repo string, d digest.Digest, from string, scopes []string) (mountAnswer, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpBlobMount, method: http.MethodPost,
-		route:  c.uploadsRoute(repo, url.Values{"mount": {d.String()}, "from": {from}}),
+		// The session a declined mount opens is the upload's: it names d's algorithm.
+		route:  c.uploadsRoute(repo, digestAlgorithmQuery(url.Values{"mount": {d.String()}, "from": {from}}, d)),
 		scopes: scopes,
 		header: http.Header{"Content-Length": {"0"}},
 		// A mount the registry declines opens a session.

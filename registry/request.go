@@ -21,6 +21,9 @@ type request struct {
 	size     int64      // body length; -1 when unknown
 	expected []int      // statuses beyond 2xx/3xx that belong to a normal flow
 	noAuth   bool       // token requests: no registry credentials, no user headers
+	// challengeOnly returns a 401 of the registry's own origin unanswered,
+	// for its challenge: a realm is learned without fetching a token.
+	challengeOnly bool
 	// noRetry leaves retries to the caller: a PATCH or a PUT with a body
 	// may have left bytes in its session, so sending it again as it was
 	// is wrong; the upload resumes or restarts instead.
@@ -101,9 +104,10 @@ func canceled(op string, err error) *Error {
 // answered: a 401 from anywhere else (an upload front, a storage redirect,
 // a Link) fails the request, so no realm it names gets credentials.
 func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response, error) {
+	scopes := r.scopes
 	for attempt := 1; ; attempt++ {
 		info := &RequestInfo{Op: r.op, Name: r.route.name, Expected: r.expected, call: ctx}
-		resp, err := c.attempt(ctx, r, info, attempt)
+		resp, err := c.attempt(ctx, r, scopes, info, attempt)
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +119,10 @@ func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response
 			closeBody(resp)
 			return nil, err
 		}
-		retry, err := c.auth.Challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, resp.Request.Header.Get("Authorization"))
+		if r.challengeOnly {
+			return resp, nil
+		}
+		retry, wanted, err := c.auth.Challenged(ctx, resp.Header.Values("WWW-Authenticate"), r.scopes, resp.Request.Header.Get("Authorization"))
 		if err != nil {
 			closeBody(resp)
 			return nil, err
@@ -127,6 +134,7 @@ func (c *Client) sendAuthorized(ctx context.Context, r *request) (*http.Response
 		// which is when a measuring transport judges it.
 		info.Challenged = true
 		closeBody(resp)
+		scopes = wanted
 	}
 }
 
@@ -139,9 +147,9 @@ func foreignChallenge(op, method string, u *url.URL) *Error {
 		Message: fmt.Sprintf("%s to %s answered 401: a challenge from another origin than the registry's is not answered, so no credentials go there", method, origin)}
 }
 
-// attempt sends r once. Until a response owns them, the request's timeout
-// and its body are released here, on every way out.
-func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, attempt int) (_ *http.Response, err error) {
+// attempt sends r once, authorized for scopes. Until a response owns them,
+// the request's timeout and its body are released here, on every way out.
+func (c *Client) attempt(ctx context.Context, r *request, scopes []string, info *RequestInfo, attempt int) (_ *http.Response, err error) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if r.opensSession {
 		actx, cancel = outlive(ctx, cleanupTimeout)
@@ -181,7 +189,7 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 	toRegistry := !r.noAuth && sameOrigin(req.URL, c.base)
 	c.setHeaders(req, r, toRegistry)
 	if toRegistry {
-		if err := c.auth.Authorize(ctx, req, r.scopes); err != nil {
+		if err := c.auth.Authorize(ctx, req, scopes); err != nil {
 			return nil, err
 		}
 	}
@@ -191,6 +199,7 @@ func (c *Client) attempt(ctx context.Context, r *request, info *RequestInfo, att
 	if err != nil {
 		return nil, transportError(ctx, r.op, r.method, r.route.where(), err)
 	}
+	c.warned(ctx, r.op, resp.Header)
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }

@@ -103,11 +103,12 @@ func (c *Client) sessionFor(location string) (*uploadSession, error) {
 	return &uploadSession{repo: repo, location: u}, nil
 }
 
-// startUpload opens an upload session: POST /v2/<repo>/blobs/uploads/.
-func (c *Client) startUpload(ctx context.Context, repo string, scopes []string) (int, *uploadSession, error) {
+// startUpload opens an upload session for a blob of digest d: POST
+// /v2/<repo>/blobs/uploads/, with d's algorithm when it is not sha256.
+func (c *Client) startUpload(ctx context.Context, repo string, d digest.Digest, scopes []string) (int, *uploadSession, error) {
 	resp, err := c.send(ctx, &request{
 		op: OpUploadStart, method: http.MethodPost,
-		route:        c.uploadsRoute(repo, nil),
+		route:        c.uploadsRoute(repo, digestAlgorithmQuery(nil, d)),
 		scopes:       scopes,
 		header:       http.Header{"Content-Length": {"0"}},
 		opensSession: true,
@@ -117,7 +118,7 @@ func (c *Client) startUpload(ctx context.Context, repo string, scopes []string) 
 	}
 	defer closeBody(resp)
 	if err := expect(resp, OpUploadStart, http.StatusAccepted); err != nil {
-		return resp.StatusCode, nil, err
+		return resp.StatusCode, nil, refusedAlgorithm(err, "digest-algorithm="+d.Algorithm().String(), d)
 	}
 	s, err := c.openedSession(ctx, OpUploadStart, repo, resp, scopes)
 	return resp.StatusCode, s, err
@@ -197,7 +198,7 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 	// A failed PUT leaves the session open on most registries; one that
 	// carried the blob is not sent again as it was, the upload starts over.
 	failed := func(status int, err error) (int, string, error) {
-		err = c.abandoned(ctx, s, scopes, err)
+		err = c.abandoned(ctx, s, scopes, digestHint(err, desc.Digest))
 		if body != nil {
 			err = restartable(err)
 		}
@@ -211,7 +212,10 @@ func (c *Client) completeUpload(ctx context.Context, s *uploadSession, desc ocis
 	if err := expect(resp, OpUploadComplete, http.StatusCreated); err != nil {
 		return failed(resp.StatusCode, err)
 	}
-	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != desc.Digest.String() {
+	// A registry stores a blob of another algorithm under its own canonical
+	// digest too, and may announce that one (distribution does): the
+	// digests of two algorithms do not compare.
+	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != desc.Digest.String() && sameAlgorithm(got, desc.Digest) {
 		return resp.StatusCode, "", &Error{Op: OpUploadComplete, Status: resp.StatusCode, Code: CodeDigestMismatch,
 			Message: fmt.Sprintf("registry stored the blob as %s, want %s", got, desc.Digest)}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,4 +107,83 @@ func tokenLifetime(raw json.RawMessage) time.Duration {
 		return defaultTokenLifetime
 	}
 	return time.Duration(min(seconds, maxTokenLifetime.Seconds()) * float64(time.Second))
+}
+
+// TokenResult is what a token request brought. It never holds the token:
+// a credential stays in the client.
+type TokenResult struct {
+	Status int
+	// ExpiresIn is the token's lifetime as the realm gave it (expires_in,
+	// or the spec's 60 s default).
+	ExpiresIn time.Duration
+}
+
+// tokenActions are the actions of a repository scope (token auth spec).
+var tokenActions = []string{"pull", "push", "delete", "*"}
+
+// Token asks the registry's token realm for one fresh token granting
+// actions on repo, as a client starting a pull or a push does; it keeps
+// none, so every call is one token request (registry_op token). The realm
+// is the one the registry's challenge names, as the client's auth finds it:
+// learned from a GET /v2/ (registry_op ping) when no request has met a
+// challenge yet.
+func (c *Client) Token(ctx context.Context, repo string, actions []string) (*TokenResult, error) {
+	res := &TokenResult{}
+	scope, err := tokenArgs(repo, actions)
+	if err != nil {
+		return res, err
+	}
+	realm, service, status, err := c.tokenRealm(ctx)
+	if err != nil {
+		res.Status = status
+		return res, err
+	}
+	asked := time.Now()
+	_, expiry, err := c.fetchToken(ctx, realm, service, []string{scope})
+	if err != nil {
+		res.Status = StatusOf(err)
+		return res, err
+	}
+	res.Status, res.ExpiresIn = http.StatusOK, expiry.Sub(asked).Round(time.Millisecond)
+	return res, nil
+}
+
+// tokenArgs checks Token's arguments and makes the scope they ask for.
+func tokenArgs(repo string, actions []string) (string, error) {
+	if err := ValidateRepository(repo); err != nil {
+		return "", err
+	}
+	if len(actions) == 0 {
+		return "", fmt.Errorf("token for %s: name the actions, e.g. [\"pull\"] or [\"pull\", \"push\"]", repo)
+	}
+	for _, a := range actions {
+		if !slices.Contains(tokenActions, a) {
+			return "", fmt.Errorf("token for %s: action %s is not one of %s", repo, echo(a), strings.Join(tokenActions, ", "))
+		}
+	}
+	return "repository:" + repo + ":" + strings.Join(actions, ","), nil
+}
+
+// tokenRealm is the realm and service of the registry's bearer challenge,
+// asking GET /v2/ for it when none is known yet. A registry that challenges
+// with no bearer realm has no token service to ask.
+func (c *Client) tokenRealm(ctx context.Context) (realm, service string, status int, err error) {
+	if realm, service, ok := c.auth.Realm(); ok {
+		return realm, service, 0, nil
+	}
+	resp, err := c.send(ctx, &request{op: OpPing, method: http.MethodGet, route: c.pingRoute(),
+		challengeOnly: true, expected: []int{http.StatusUnauthorized}})
+	if err != nil {
+		return "", "", 0, err
+	}
+	defer closeBody(resp)
+	if resp.StatusCode == http.StatusUnauthorized && c.auth.Learn(resp.Header.Values("WWW-Authenticate")) {
+		realm, service, _ := c.auth.Realm()
+		return realm, service, resp.StatusCode, nil
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnauthorized {
+		return "", "", resp.StatusCode, expect(resp, OpPing, http.StatusOK)
+	}
+	return "", "", resp.StatusCode, &Error{Op: OpToken, Status: resp.StatusCode, Code: CodeUnsupported,
+		Message: fmt.Sprintf("the registry names no token realm: GET /v2/ answered %d without a bearer challenge", resp.StatusCode)}
 }

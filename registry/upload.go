@@ -160,7 +160,7 @@ func (c *Client) uploadBytes(ctx context.Context, repo string, blob BlobSource, 
 	}
 	session := opened
 	if session == nil {
-		status, started, err := c.startUpload(ctx, repo, scopes)
+		status, started, err := c.startUpload(ctx, repo, desc.Digest, scopes)
 		if err != nil {
 			return status, "", err
 		}
@@ -200,7 +200,7 @@ func (c *Client) startingOver(ctx context.Context, upload func(*tries) (int, str
 // session given or in one it opens.
 func (c *Client) uploadMonolithic(ctx context.Context, repo string, session *uploadSession, desc ocispec.Descriptor, whole bodySource, scopes []string, budget *tries) (int, string, error) {
 	if session == nil {
-		status, opened, err := c.startUpload(ctx, repo, scopes)
+		status, opened, err := c.startUpload(ctx, repo, desc.Digest, scopes)
 		if err != nil {
 			return status, "", err
 		}
@@ -235,7 +235,7 @@ func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descr
 	defer settle()
 	resp, err := c.send(ctx, &request{
 		op: OpUploadStart, method: http.MethodPost,
-		route:  c.uploadsRoute(repo, url.Values{"digest": {desc.Digest.String()}}),
+		route:  c.uploadsRoute(repo, digestAlgorithmQuery(url.Values{"digest": {desc.Digest.String()}}, desc.Digest)),
 		scopes: scopes,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		body:   whole, size: desc.Size,
@@ -246,7 +246,7 @@ func (c *Client) uploadPost(ctx context.Context, repo string, desc ocispec.Descr
 	}
 	defer closeBody(resp)
 	if err := expect(resp, OpUploadStart, http.StatusCreated, http.StatusAccepted); err != nil {
-		return resp.StatusCode, "", err
+		return resp.StatusCode, "", digestHint(err, desc.Digest)
 	}
 	if resp.StatusCode == http.StatusCreated {
 		known, kept = true, true

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,4 +38,33 @@ func (r *Registry) WaitLogged(n int) error {
 		}
 		time.Sleep(readyPoll)
 	}
+}
+
+// accessLogStatus is a request's status in the access log (Apache
+// Combined): the number after the quoted request line.
+var accessLogStatus = regexp.MustCompile(`" (\d{3}) `)
+
+// LoggedStatuses counts the requests of the access log (Options.RequestLog)
+// by status, after WaitLogged.
+func (r *Registry) LoggedStatuses() (map[int]int, error) {
+	if r.AccessLog == "" {
+		return nil, errors.New("registrytest: the registry has no request log; start it with Options.RequestLog")
+	}
+	raw, err := os.ReadFile(r.AccessLog)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[int]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		m := accessLogStatus.FindStringSubmatch(line)
+		if m == nil {
+			return nil, fmt.Errorf("registrytest: no status in the access log's line %q", line)
+		}
+		status, _ := strconv.Atoi(m[1])
+		counts[status]++
+	}
+	return counts, nil
 }

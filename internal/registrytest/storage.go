@@ -55,3 +55,17 @@ func (r *Registry) AllOpenUploads() (int, error) {
 func (r *Registry) BlobDataPath(d digest.Digest) string {
 	return filepath.Join(r.Dir, "docker/registry/v2/blobs", d.Algorithm().String(), d.Encoded()[:2], d.Encoded(), "data")
 }
+
+// LinkedBlob is the digest the registry's storage keeps a blob of repo,
+// named d, under: the content of the repository's link for d. distribution
+// stores a blob of another algorithm than sha256 under its sha256 and
+// links the other digest to it.
+func (r *Registry) LinkedBlob(repo string, d digest.Digest) (digest.Digest, error) {
+	link := filepath.Join(r.Dir, "docker/registry/v2/repositories", filepath.FromSlash(repo), "_layers",
+		d.Algorithm().String(), d.Encoded(), "link")
+	raw, err := os.ReadFile(link) // #nosec G304 -- a path under the test registry's own storage
+	if err != nil {
+		return "", err
+	}
+	return digest.Parse(string(raw))
+}

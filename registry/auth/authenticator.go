@@ -20,6 +20,18 @@ type Credentials struct {
 // TokenFetcher asks a realm for a token granting scopes.
 type TokenFetcher func(ctx context.Context, realm, service string, scopes []string) (token string, expiry time.Time, err error)
 
+// TokenReuse says whether a token fetched for one request serves others.
+type TokenReuse int
+
+const (
+	// Cached keeps each token per realm, service and scope set until it
+	// expires: what registry clients do.
+	Cached TokenReuse = iota
+	// PerRequest fetches a token for every request that needs one, so the
+	// token service gets the load a cache hides.
+	PerRequest
+)
+
 // Authenticator decides the Authorization of each request: none, Basic, a
 // static bearer token, or a token from the registry's realm. It learns the
 // scheme from the first challenge and then sends credentials up front, so a
@@ -28,6 +40,7 @@ type Authenticator struct {
 	creds  Credentials
 	fetch  TokenFetcher
 	tokens *tokenCache
+	reuse  TokenReuse
 
 	mu      sync.Mutex
 	scheme  string // "" until challenged, then "basic" or "bearer"
@@ -35,9 +48,10 @@ type Authenticator struct {
 	service string
 }
 
-// New returns an Authenticator for creds that fetches tokens with fetch.
-func New(creds Credentials, fetch TokenFetcher) *Authenticator {
-	return &Authenticator{creds: creds, fetch: fetch, tokens: newTokenCache(fetch)}
+// New returns an Authenticator for creds that fetches tokens with fetch
+// and reuses them as reuse says.
+func New(creds Credentials, fetch TokenFetcher, reuse TokenReuse) *Authenticator {
+	return &Authenticator{creds: creds, fetch: fetch, tokens: newTokenCache(fetch), reuse: reuse}
 }
 
 // HasCredentials tells whether there is a username or password to send.
@@ -63,7 +77,7 @@ func (a *Authenticator) Authorize(ctx context.Context, req *http.Request, scopes
 	case "basic":
 		req.SetBasicAuth(a.creds.Username, a.creds.Password)
 	case "bearer":
-		token, err := a.tokens.get(ctx, realm, service, scopes, "")
+		token, err := a.token(ctx, realm, service, scopes)
 		if err != nil {
 			return err
 		}
@@ -72,17 +86,52 @@ func (a *Authenticator) Authorize(ctx context.Context, req *http.Request, scopes
 	return nil
 }
 
+// token is a token for scopes: the cache's, or a fresh one per request.
+func (a *Authenticator) token(ctx context.Context, realm, service string, scopes []string) (string, error) {
+	if a.reuse == PerRequest {
+		token, _, err := a.fetch(ctx, realm, service, normalizeScopes(scopes))
+		return token, err
+	}
+	return a.tokens.get(ctx, realm, service, scopes, "")
+}
+
+// Realm is the token realm and service the registry's challenge named;
+// ok is false until a bearer challenge was seen.
+func (a *Authenticator) Realm() (realm, service string, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.realm, a.service, a.scheme == "bearer"
+}
+
+// Learn reads the challenges of a 401 from the registry's own origin
+// without answering them: the scheme, and a bearer challenge's realm and
+// service, for what is sent next. It tells whether a bearer challenge was
+// among them.
+func (a *Authenticator) Learn(headers []string) bool {
+	for _, c := range parseChallenges(headers) {
+		if c.scheme == "bearer" && c.params["realm"] != "" {
+			a.mu.Lock()
+			a.scheme, a.realm, a.service = "bearer", c.params["realm"], c.params["service"]
+			a.mu.Unlock()
+			return true
+		}
+	}
+	return false
+}
+
 // Challenged handles the challenges of a 401 from the registry's own origin
-// and tells whether the request is worth one more attempt. sent is the
-// Authorization the refused request carried, "" if none. Only what was sent
-// is known bad: refused Basic credentials are not sent again (they would be
-// refused again, doubling every request), and a refused bearer token is
-// replaced, unless a concurrent request already fetched a fresher one.
+// and tells whether the request is worth one more attempt, and with which
+// scopes: the request's, and what the challenge asked for besides. sent is
+// the Authorization the refused request carried, "" if none. Only what was
+// sent is known bad: refused Basic credentials are not sent again (they
+// would be refused again, doubling every request), and a refused bearer
+// token is replaced, unless a concurrent request already fetched a fresher
+// one. Per request, no token is fetched here: the retry fetches its own.
 // A 401 from any other origin must never reach here: its realm would get
 // the credentials.
-func (a *Authenticator) Challenged(ctx context.Context, headers []string, scopes []string, sent string) (bool, error) {
+func (a *Authenticator) Challenged(ctx context.Context, headers []string, scopes []string, sent string) (bool, []string, error) {
 	if a.creds.Token != "" {
-		return false, nil
+		return false, scopes, nil
 	}
 	refused, _ := strings.CutPrefix(sent, "Bearer ")
 	for _, c := range parseChallenges(headers) {
@@ -100,12 +149,15 @@ func (a *Authenticator) Challenged(ctx context.Context, headers []string, scopes
 			if s := c.params["scope"]; s != "" {
 				all = append(append([]string(nil), scopes...), strings.Fields(s)...)
 			}
+			if a.reuse == PerRequest {
+				return true, all, nil
+			}
 			if _, err := a.tokens.get(ctx, realm, service, all, refused); err != nil {
-				return false, err
+				return false, scopes, err
 			}
 			// Cache under the scopes callers will ask with, too.
 			a.tokens.alias(realm, service, scopes, all)
-			return true, nil
+			return true, all, nil
 		case "basic":
 			if !a.HasCredentials() || strings.HasPrefix(sent, "Basic ") {
 				continue
@@ -113,8 +165,8 @@ func (a *Authenticator) Challenged(ctx context.Context, headers []string, scopes
 			a.mu.Lock()
 			a.scheme = "basic"
 			a.mu.Unlock()
-			return true, nil
+			return true, scopes, nil
 		}
 	}
-	return false, nil
+	return false, scopes, nil
 }

@@ -234,6 +234,9 @@ type RandomOptions struct {
 	Body Body    // "" means BodyShared
 	// MediaType defaults to application/octet-stream.
 	MediaType string
+	// Digest is the algorithm the blob is described by: "" or sha256, or
+	// sha512, at the cost of a full pass over its bytes.
+	Digest digest.Algorithm
 }
 
 // Random is a blob of pseudorandom bytes, a pure function of its seed and
@@ -245,12 +248,19 @@ func Random(opts RandomOptions) (registry.BlobSource, error) {
 	if err := opts.Body.Validate(); err != nil {
 		return nil, err
 	}
+	if _, err := ParseAlgorithm(string(opts.Digest)); err != nil {
+		return nil, err
+	}
 	if opts.MediaType == "" {
 		opts.MediaType = MediaTypeOctetStream
 	}
 	s := blobSpec{stream: randomStreamID, body: opts.Body, kind: kindRaw, size: opts.Size, mediaType: opts.MediaType}
 	s.seed, s.fixedSeed = seedOf(opts.Seed)
-	return newGenBlob(s)
+	b, err := newGenBlob(s)
+	if err != nil {
+		return nil, err
+	}
+	return DescribedBy(b, opts.Digest), nil
 }
 
 // seedOf is the given seed, or a fresh one.

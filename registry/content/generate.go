@@ -46,6 +46,11 @@ type GenerateOptions struct {
 	// LayerSizes, when given, draws each layer's size from it instead of
 	// LayerSize.
 	LayerSizes *SizeMix
+	// Digest is the algorithm the config and layers are described by: ""
+	// or sha256, or sha512, at the cost of a full pass over each blob's
+	// bytes. Manifests keep sha256, the digest registries name them by,
+	// and so do the config's diff_ids.
+	Digest digest.Algorithm
 }
 
 // Validate checks the options, naming what is wrong.
@@ -64,6 +69,9 @@ func (o GenerateOptions) Validate() error {
 	}
 	if o.LayerSize > MaxSize {
 		return fmt.Errorf("layerSize %d is above %d bytes (16PiB)", o.LayerSize, int64(MaxSize))
+	}
+	if _, err := ParseAlgorithm(string(o.Digest)); err != nil {
+		return err
 	}
 	if o.Base != nil && (o.Base.IsIndex() || o.Base.Config == nil) {
 		return fmt.Errorf("base: an index cannot be a base; pick one of its images")
@@ -123,11 +131,11 @@ func generateImage(opts GenerateOptions, seed uint64, fixed bool, platform ocisp
 		if err != nil {
 			return nil, err
 		}
-		img.Layers = append(img.Layers, layer)
+		img.Layers = append(img.Layers, DescribedBy(layer, opts.Digest))
 		layers = append(layers, layer)
 	}
 	base := opts.Base
-	img.Config = built(configType, func(ctx context.Context) ([]byte, error) {
+	img.Config = DescribedBy(built(configType, func(ctx context.Context) ([]byte, error) {
 		var diffIDs []digest.Digest
 		if base != nil {
 			ids, err := diffIDsOf(ctx, base)
@@ -152,7 +160,7 @@ func generateImage(opts GenerateOptions, seed uint64, fixed bool, platform ocisp
 			}},
 			RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs},
 		})
-	})
+	}), opts.Digest)
 	img.BuildManifest(func(ctx context.Context) ([]byte, error) {
 		return imageManifest(ctx, img, "")
 	})
