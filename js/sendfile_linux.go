@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 
@@ -38,12 +39,8 @@ func sendFile(conn net.Conn, r io.Reader) (int64, bool, error) {
 	if f == nil {
 		return 0, false, nil
 	}
-	raw, err := tcp.SyscallConn()
-	if err != nil {
-		return 0, false, nil
-	}
-	src, err := f.SyscallConn()
-	if err != nil {
+	raw, src, ok := rawConns(tcp, f)
+	if !ok {
 		return 0, false, nil
 	}
 	want := min(limit, remaining)
@@ -85,6 +82,13 @@ func sendFile(conn net.Conn, r io.Reader) (int64, bool, error) {
 		}
 	}
 	return sent, true, nil
+}
+
+// rawConns are the socket's and the file's descriptors, when both have one.
+func rawConns(tcp *net.TCPConn, f *os.File) (syscall.RawConn, syscall.RawConn, bool) {
+	raw, rerr := tcp.SyscallConn()
+	src, ferr := f.SyscallConn()
+	return raw, src, rerr == nil && ferr == nil
 }
 
 // unwrapLimits finds the reader under the io.LimitedReaders net/http and
