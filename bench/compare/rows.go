@@ -212,8 +212,7 @@ func planNginx(s setup, add func(string, unit, int64, ...row)) {
 		{" over TLS HTTP/2", s.nginx.tls2, "2", "-k --http2", noteOf(s.nginxTLS2, "crane"), []string{"INSECURE=1"}},
 	} {
 		url := "REGISTRY_URL=" + p.server.URL
-		// HTTP_VERSION is for the extension's coming client option; until
-		// then it speaks HTTP/2 wherever it is offered, as k6 does.
+		// HTTP_VERSION is the extension's http client option.
 		common := append([]string{url, "HTTP_VERSION=" + p.version}, p.insecureEnv...)
 		curlFlags := "CURL_FLAGS=" + p.curl
 		craneFlags := "CRANE_FLAGS="

@@ -4,11 +4,10 @@
 //   ITERATIONS=N VUS=C  N iterations, C at a time (bulk rows)
 //   DURATION=10s VUS=C  C VUs for a fixed time (small-request rows)
 //   INSECURE=1          accept the TLS registry's self-signed certificate
-//   HTTP_VERSION=1.1|2  the HTTP version a TLS row is for; k6/http, and the
-//                       extension until its client can be told, speak HTTP/2
-//                       wherever a server offers it (nginx's HTTP/1.1 rows
-//                       offer only HTTP/1.1), and the summary counts which
-//                       was spoken
+//   HTTP_VERSION=1.1|2  the HTTP version a TLS row is for: the extension's
+//                       client option http; k6/http speaks HTTP/2 wherever a
+//                       server offers it (nginx's HTTP/1.1 rows offer only
+//                       HTTP/1.1); the summary counts which was spoken
 export function benchOptions() {
   const vus = Number(__ENV.VUS);
   const bench = __ENV.DURATION

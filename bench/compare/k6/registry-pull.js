@@ -10,7 +10,8 @@ import { benchOptions, handleSummary } from "./lib.js";
 export const options = benchOptions();
 export { handleSummary };
 
-const client = new registry.Client({ url: __ENV.REGISTRY_URL, timeout: "300s" });
+// HTTP_VERSION: the client's http option, "1.1" or "2", for a TLS row.
+const client = new registry.Client({ url: __ENV.REGISTRY_URL, timeout: "300s", ...(__ENV.HTTP_VERSION && { http: __ENV.HTTP_VERSION }) });
 const ref = `${__ENV.REPO}:${__ENV.TAG}`;
 const verify = __ENV.VERIFY === "1";
 const imageBytes = Number(__ENV.IMAGE_BYTES);

@@ -13,7 +13,8 @@ import { benchOptions, handleSummary } from "./lib.js";
 export const options = benchOptions();
 export { handleSummary };
 
-const client = new registry.Client({ url: __ENV.REGISTRY_URL, timeout: "300s" });
+// HTTP_VERSION: the client's http option, "1.1" or "2", for a TLS row.
+const client = new registry.Client({ url: __ENV.REGISTRY_URL, timeout: "300s", ...(__ENV.HTTP_VERSION && { http: __ENV.HTTP_VERSION }) });
 // compress: "none": the plain tars as they are, the bytes curl and crane send of this file.
 const loaded = __ENV.SOURCE === "tar" ? registry.load(__ENV.TAR, { bundle: false, compress: "none" }) : null;
 
