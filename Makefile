@@ -227,7 +227,7 @@ bench-memory: build $(REGISTRY) $(WITH_REGISTRY) ## Peak RSS of k6: 20 VUs push 
 	$(WITH_REGISTRY) -- scripts/bench-memory.sh
 
 .PHONY: bench-load-gzip
-bench-load-gzip: build $(REGISTRY) $(WITH_REGISTRY) ## CPU, peak RSS and disk of load()'s gzip of a 1.1 GiB docker save, and 20 VUs pushing it
+bench-load-gzip: build $(REGISTRY) $(CRANE) $(WITH_REGISTRY) ## CPU, peak RSS and disk of load()'s gzip of a 1.1 GiB docker save, 20 VUs pushing it, crane validate of the result
 	$(WITH_REGISTRY) -- scripts/bench-load-gzip.sh
 
 # Every fuzzer, as package:Function; each runs FUZZTIME on its own.

@@ -37,3 +37,5 @@ echo "== one VU reads image.digest: the one-time compression"
 run compress
 echo "== 20 VUs push it once each (the compression included)"
 run push
+echo "== crane validate of one pushed copy: gunzips each layer, checks digests and diff_ids"
+"${CRANE_BIN:-bin/crane}" validate --remote "${REGISTRY_URL#*://}/bench/gzip-1:1" --insecure
