@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench-load-gzip.sh, against REGISTRY_URL (bin/with-registry sets it): the
-# one-time cost of load()'s gzip of a docker save, and k6's peak RSS while
-# 20 VUs push it. The save is made of real files of this machine
+# one-time cost of load()'s gzip of a docker save, k6's peak RSS while
+# 20 VUs push it, and crane validate of one pushed copy (the gzipped layers
+# must gunzip to the diff_ids the save names). The save is made of real files of this machine
 # (/usr/lib/x86_64-linux-gnu, /usr/local/go, /usr/bin as three layers, about
 # 1.1 GiB), which compress as an image's files do; random bytes would not.
 # Figures come from /usr/bin/time -v around k6, whose Trend samples are
